@@ -1,0 +1,460 @@
+// Package jsonstrict checks JSON received at a trust boundary before anything else reads it.
+//
+// It implements the I-JSON profile (RFC 7493) of JSON (RFC 8259) with the extra rules
+// Civitas applies to every credential, presentation, DID document and key file it receives:
+//
+//   - exactly one JSON value, well formed, encoded as valid UTF-8 with no lone surrogates;
+//   - no duplicate member names in an object, compared after unescaping, and no two names
+//     that differ only in letter case (encoding/json matches struct fields
+//     case-insensitively, so {"id":…,"ID":…} would otherwise be a way to smuggle a value);
+//   - bounded size, nesting depth and member count.
+//
+// It does not build a value: Check is a single scanning pass, and Unmarshal runs Check and
+// then hands the bytes to encoding/json. It does not canonicalize, and it does not limit
+// the magnitude of numbers beyond their grammar.
+package jsonstrict
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Sentinel errors. Every error returned by this package wraps exactly one of them.
+var (
+	// ErrSyntax reports input that is not a single well-formed JSON value.
+	ErrSyntax = errors.New("malformed json")
+	// ErrDuplicateKey reports an object with two members of the same name, or of names
+	// that differ only in letter case.
+	ErrDuplicateKey = errors.New("duplicate json object key")
+	// ErrTooLarge reports input longer than Limits.MaxBytes or with more members than
+	// Limits.MaxKeys.
+	ErrTooLarge = errors.New("json input too large")
+	// ErrTooDeep reports nesting deeper than Limits.MaxDepth.
+	ErrTooDeep = errors.New("json nested too deeply")
+)
+
+// Limits bound the work done on one input. Zero fields take the value in DefaultLimits.
+type Limits struct {
+	// MaxBytes is the largest accepted input, in bytes.
+	MaxBytes int
+	// MaxDepth is the deepest accepted nesting of objects and arrays.
+	MaxDepth int
+	// MaxKeys is the largest accepted number of object members, counted over the whole input.
+	MaxKeys int
+}
+
+// DefaultLimits suit a single credential or presentation.
+var DefaultLimits = Limits{MaxBytes: 1 << 20, MaxDepth: 64, MaxKeys: 20000}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if l.MaxKeys <= 0 {
+		l.MaxKeys = DefaultLimits.MaxKeys
+	}
+	return l
+}
+
+// Check reports whether data is exactly one strict JSON value within lim.
+func Check(data []byte, lim Limits) error {
+	lim = lim.withDefaults()
+	if len(data) > lim.MaxBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), lim.MaxBytes)
+	}
+	s := scanner{data: data, lim: lim}
+	s.skipSpace()
+	if err := s.value(0); err != nil {
+		return err
+	}
+	s.skipSpace()
+	if s.pos != len(s.data) {
+		return s.errorf("unexpected data after the top-level value")
+	}
+	return nil
+}
+
+// Unmarshal runs Check on data and then decodes it into v with encoding/json. Numbers
+// decoded into an interface value become json.Number, so no precision is lost.
+func Unmarshal(data []byte, v any, lim Limits) error {
+	if err := Check(data, lim); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrSyntax, err)
+	}
+	return nil
+}
+
+type scanner struct {
+	data []byte
+	pos  int
+	lim  Limits
+	keys int
+	// scratch holds the member names of the objects being scanned, innermost last; each
+	// object remembers where its names start.
+	scratch [][]byte
+}
+
+func (s *scanner) errorf(format string, args ...any) error {
+	return fmt.Errorf("%w: offset %d: %s", ErrSyntax, s.pos, fmt.Sprintf(format, args...))
+}
+
+func (s *scanner) skipSpace() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) value(depth int) error {
+	if s.pos >= len(s.data) {
+		return s.errorf("unexpected end of input")
+	}
+	switch c := s.data[s.pos]; {
+	case c == '{':
+		return s.object(depth + 1)
+	case c == '[':
+		return s.array(depth + 1)
+	case c == '"':
+		_, err := s.str(false)
+		return err
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	default:
+		return s.errorf("unexpected character %q", c)
+	}
+}
+
+func (s *scanner) literal(word string) error {
+	if !bytes.HasPrefix(s.data[s.pos:], []byte(word)) {
+		return s.errorf("invalid literal")
+	}
+	s.pos += len(word)
+	return nil
+}
+
+func (s *scanner) object(depth int) error {
+	if depth > s.lim.MaxDepth {
+		return fmt.Errorf("%w: limit %d", ErrTooDeep, s.lim.MaxDepth)
+	}
+	s.pos++ // '{'
+	start := len(s.scratch)
+	defer func() { s.scratch = s.scratch[:start] }()
+	var seen map[string]struct{}
+	s.skipSpace()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			return s.errorf("expected an object member name")
+		}
+		name, err := s.str(true)
+		if err != nil {
+			return err
+		}
+		s.keys++
+		if s.keys > s.lim.MaxKeys {
+			return fmt.Errorf("%w: more than %d object members", ErrTooLarge, s.lim.MaxKeys)
+		}
+		if seen != nil {
+			k := foldKey(string(name))
+			if _, dup := seen[k]; dup {
+				return fmt.Errorf("%w: %q", ErrDuplicateKey, truncate(string(name)))
+			}
+			seen[k] = struct{}{}
+		} else {
+			for _, prev := range s.scratch[start:] {
+				if bytes.EqualFold(prev, name) {
+					return fmt.Errorf("%w: %q", ErrDuplicateKey, truncate(string(name)))
+				}
+			}
+			s.scratch = append(s.scratch, name)
+			if len(s.scratch)-start > linearNames {
+				// Large object: switch to a set so that the check stays linear.
+				seen = make(map[string]struct{}, 2*linearNames)
+				for _, prev := range s.scratch[start:] {
+					seen[foldKey(string(prev))] = struct{}{}
+				}
+			}
+		}
+		s.skipSpace()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return s.errorf("expected ':' after an object member name")
+		}
+		s.pos++
+		s.skipSpace()
+		if err := s.value(depth); err != nil {
+			return err
+		}
+		s.skipSpace()
+		if s.pos >= len(s.data) {
+			return s.errorf("unterminated object")
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+			s.skipSpace()
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.errorf("expected ',' or '}' in an object")
+		}
+	}
+}
+
+func (s *scanner) array(depth int) error {
+	if depth > s.lim.MaxDepth {
+		return fmt.Errorf("%w: limit %d", ErrTooDeep, s.lim.MaxDepth)
+	}
+	s.pos++ // '['
+	s.skipSpace()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		return nil
+	}
+	for {
+		if err := s.value(depth); err != nil {
+			return err
+		}
+		s.skipSpace()
+		if s.pos >= len(s.data) {
+			return s.errorf("unterminated array")
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+			s.skipSpace()
+		case ']':
+			s.pos++
+			return nil
+		default:
+			return s.errorf("expected ',' or ']' in an array")
+		}
+	}
+}
+
+// str scans a string starting at the opening quote. When want is set it returns the
+// unescaped contents (used for member names); otherwise it only validates.
+func (s *scanner) str(want bool) ([]byte, error) {
+	s.pos++ // opening quote
+	start := s.pos
+	var buf []byte // only allocated when a name contains escapes
+	escaped := false
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			end := s.pos
+			s.pos++
+			if !want {
+				return nil, nil
+			}
+			if !escaped {
+				return s.data[start:end], nil
+			}
+			return buf, nil
+		case c == '\\':
+			if want && !escaped {
+				buf = append(buf, s.data[start:s.pos]...)
+			}
+			escaped = true
+			r, err := s.escape()
+			if err != nil {
+				return nil, err
+			}
+			if want {
+				buf = utf8.AppendRune(buf, r)
+			}
+		case c < 0x20:
+			return nil, s.errorf("control character in string")
+		case c < utf8.RuneSelf:
+			if escaped && want {
+				buf = append(buf, c)
+			}
+			s.pos++
+		default:
+			r, size := utf8.DecodeRune(s.data[s.pos:])
+			if r == utf8.RuneError && size <= 1 {
+				return nil, s.errorf("invalid UTF-8 in string")
+			}
+			if escaped && want {
+				buf = append(buf, s.data[s.pos:s.pos+size]...)
+			}
+			s.pos += size
+		}
+	}
+	return nil, s.errorf("unterminated string")
+}
+
+// escape decodes one escape sequence at s.pos (which holds the backslash).
+func (s *scanner) escape() (rune, error) {
+	if s.pos+1 >= len(s.data) {
+		return 0, s.errorf("unterminated escape")
+	}
+	c := s.data[s.pos+1]
+	s.pos += 2
+	switch c {
+	case '"', '\\', '/':
+		return rune(c), nil
+	case 'b':
+		return '\b', nil
+	case 'f':
+		return '\f', nil
+	case 'n':
+		return '\n', nil
+	case 'r':
+		return '\r', nil
+	case 't':
+		return '\t', nil
+	case 'u':
+		r, err := s.hex4()
+		if err != nil {
+			return 0, err
+		}
+		if utf16.IsSurrogate(r) {
+			if r >= 0xDC00 || s.pos+1 >= len(s.data) || s.data[s.pos] != '\\' || s.data[s.pos+1] != 'u' {
+				return 0, s.errorf("lone surrogate in string")
+			}
+			s.pos += 2
+			r2, err := s.hex4()
+			if err != nil {
+				return 0, err
+			}
+			r = utf16.DecodeRune(r, r2)
+			if r == utf8.RuneError {
+				return 0, s.errorf("invalid surrogate pair in string")
+			}
+		}
+		return r, nil
+	default:
+		return 0, s.errorf("invalid escape character %q", c)
+	}
+}
+
+func (s *scanner) hex4() (rune, error) {
+	if s.pos+4 > len(s.data) {
+		return 0, s.errorf("short unicode escape")
+	}
+	var r rune
+	for _, c := range s.data[s.pos : s.pos+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, s.errorf("invalid unicode escape")
+		}
+	}
+	s.pos += 4
+	return r, nil
+}
+
+func (s *scanner) number() error {
+	d := s.data
+	if s.pos < len(d) && d[s.pos] == '-' {
+		s.pos++
+	}
+	switch {
+	case s.pos < len(d) && d[s.pos] == '0':
+		s.pos++
+	case s.pos < len(d) && d[s.pos] >= '1' && d[s.pos] <= '9':
+		s.digits()
+	default:
+		return s.errorf("invalid number")
+	}
+	if s.pos < len(d) && d[s.pos] == '.' {
+		s.pos++
+		if s.digits() == 0 {
+			return s.errorf("invalid number fraction")
+		}
+	}
+	if s.pos < len(d) && (d[s.pos] == 'e' || d[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(d) && (d[s.pos] == '+' || d[s.pos] == '-') {
+			s.pos++
+		}
+		if s.digits() == 0 {
+			return s.errorf("invalid number exponent")
+		}
+	}
+	return nil
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
+		s.pos++
+		n++
+	}
+	return n
+}
+
+// linearNames is the number of member names an object may have before duplicate
+// detection switches from pairwise comparison to a set.
+const linearNames = 16
+
+// foldKey maps a name to a representative of its case-folding class, so that two names
+// have the same key exactly when strings.EqualFold reports them equal.
+func foldKey(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		// For an ASCII letter the upper-case form is the smallest rune of its orbit.
+		return strings.ToUpper(s)
+	}
+	var b strings.Builder
+	for _, r := range s {
+		// The smallest rune of r's simple-folding orbit represents the orbit.
+		min := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < min {
+				min = f
+			}
+		}
+		b.WriteRune(min)
+	}
+	return b.String()
+}
+
+// truncate shortens a member name for an error message.
+func truncate(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}

@@ -1,0 +1,141 @@
+package jsonstrict
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestCheckAccepts(t *testing.T) {
+	for _, in := range []string{
+		`{}`, `[]`, `0`, `-0.5e+10`, `"x"`, `true`, `false`, `null`,
+		` {"a":1,"b":[1,2,{"c":null}]} `,
+		`{"a":{"a":{"a":1}}}`, // the same name in different objects is fine
+		`{"\u00e9":1,"e":2}`,
+		`{"emoji":"\ud83d\ude00"}`,
+		`{"k":1,"\u212a\u212a":2}`, // not a case variant of "k" (different length)
+		`"\/\b\f\n\r\t\\\""`,
+	} {
+		if err := Check([]byte(in), Limits{}); err != nil {
+			t.Errorf("Check(%s) = %v, want nil", in, err)
+		}
+	}
+}
+
+func TestCheckRejects(t *testing.T) {
+	many := func(n int, sameFold bool) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"k%d":%d`, i, i)
+		}
+		if sameFold {
+			b.WriteString(`,"K7":0`)
+		}
+		b.WriteString("}")
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name string
+		in   string
+		lim  Limits
+		want error
+	}{
+		{"empty", ``, Limits{}, ErrSyntax},
+		{"two values", `{} {}`, Limits{}, ErrSyntax},
+		{"trailing comma", `{"a":1,}`, Limits{}, ErrSyntax},
+		{"single quotes", `{'a':1}`, Limits{}, ErrSyntax},
+		{"bare word", `{"a":nul}`, Limits{}, ErrSyntax},
+		{"leading zero", `01`, Limits{}, ErrSyntax},
+		{"bad fraction", `1.`, Limits{}, ErrSyntax},
+		{"bad exponent", `1e`, Limits{}, ErrSyntax},
+		{"control char", "\"a\x01\"", Limits{}, ErrSyntax},
+		{"bad escape", `"\x"`, Limits{}, ErrSyntax},
+		{"lone high surrogate", `"\ud800"`, Limits{}, ErrSyntax},
+		{"lone low surrogate", `"\udc00"`, Limits{}, ErrSyntax},
+		{"invalid utf8", "\"\xff\"", Limits{}, ErrSyntax},
+		{"unterminated", `{"a":"b`, Limits{}, ErrSyntax},
+		{"duplicate", `{"id":1,"id":2}`, Limits{}, ErrDuplicateKey},
+		{"duplicate escaped", `{"id":1,"\u0069d":2}`, Limits{}, ErrDuplicateKey},
+		{"duplicate nested", `{"a":{"x":1,"x":1}}`, Limits{}, ErrDuplicateKey},
+		{"case variant", `{"id":1,"ID":2}`, Limits{}, ErrDuplicateKey},
+		{"kelvin sign", `{"k":1,"\u212a":2}`, Limits{}, ErrDuplicateKey},
+		{"duplicate in large object", many(100, false)[:len(many(100, false))-1] + `,"k3":0}`, Limits{}, ErrDuplicateKey},
+		{"case variant in large object", many(100, true), Limits{}, ErrDuplicateKey},
+		{"too large", `"aaaaaaaaaa"`, Limits{MaxBytes: 5}, ErrTooLarge},
+		{"too many keys", `{"a":{"b":{"c":1}}}`, Limits{MaxKeys: 2}, ErrTooLarge},
+		{"too deep", strings.Repeat("[", 10) + strings.Repeat("]", 10), Limits{MaxDepth: 9}, ErrTooDeep},
+		{"too deep default", strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100), Limits{}, ErrTooDeep},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Check([]byte(tc.in), tc.lim)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Check(%.40q) = %v, want %v", tc.in, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestUnmarshalUsesNumber(t *testing.T) {
+	var v map[string]any
+	if err := Unmarshal([]byte(`{"n":12345678901234567890}`), &v, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	n, ok := v["n"].(json.Number)
+	if !ok || n.String() != "12345678901234567890" {
+		t.Fatalf("n = %#v, want json.Number 12345678901234567890", v["n"])
+	}
+	if err := Unmarshal([]byte(`{"n":1,"n":2}`), &v, Limits{}); !errors.Is(err, ErrDuplicateKey) {
+		t.Fatalf("Unmarshal duplicate = %v", err)
+	}
+}
+
+func TestLargeObjectIsLinear(t *testing.T) {
+	// 20,000 distinct names in one object must be checked without quadratic work; this
+	// is a correctness test of the set path, not a timing assertion.
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i := range 19999 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"name-%d":0`, i)
+	}
+	b.WriteString("}")
+	if err := Check(b.Bytes(), Limits{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `[1,"x",{"b":null}]`, `{"a":1,"A":2}`, `"\ud83d\ude00"`, `-1.5e3`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := Check(data, Limits{})
+		if err != nil {
+			return
+		}
+		// Whatever Check accepts, encoding/json must accept too.
+		if !json.Valid(data) {
+			t.Fatalf("Check accepted invalid JSON %q", data)
+		}
+	})
+}
+
+func BenchmarkCheckCredential(b *testing.B) {
+	doc := []byte(`{"@context":["https://www.w3.org/ns/credentials/v2","https://civitas.network/contexts/v1"],"id":"urn:uuid:0b8f6b8e-3c1a-4b55-a4a2-0f6c1d2e3f40","type":["VerifiableCredential","MembershipCredential"],"issuer":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","validFrom":"2026-01-01T00:00:00Z","credentialSubject":{"id":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","type":"Member","community":{"name":"Praxis Commons"},"role":"member","membershipLevel":"citizen","memberSince":"2025-03-01"}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if err := Check(doc, Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

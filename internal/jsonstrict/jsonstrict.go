@@ -47,6 +47,11 @@ type Limits struct {
 	MaxDepth int
 	// MaxKeys is the largest accepted number of object members, counted over the whole input.
 	MaxKeys int
+	// AllowCaseVariants accepts member names that differ only in letter case (exact
+	// duplicates are still refused). Set it only for trusted documents that are never
+	// decoded into Go structs, such as embedded JSON-LD contexts, where a class and a
+	// property often differ only in case ("Achievement", "achievement").
+	AllowCaseVariants bool
 }
 
 // DefaultLimits suit a single credential or presentation.
@@ -71,21 +76,62 @@ func Check(data []byte, lim Limits) error {
 	if len(data) > lim.MaxBytes {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), lim.MaxBytes)
 	}
-	s := scanner{data: data, lim: lim}
+	_, err := scan(data, lim, false)
+	return err
+}
+
+// Decode checks data like Check and returns its value, built in the same pass:
+// map[string]any for objects, []any for arrays, string, json.Number, bool or nil.
+func Decode(data []byte, lim Limits) (any, error) {
+	lim = lim.withDefaults()
+	if len(data) > lim.MaxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), lim.MaxBytes)
+	}
+	return scan(data, lim, true)
+}
+
+func scan(data []byte, lim Limits, build bool) (any, error) {
+	s := scanner{data: data, lim: lim, build: build}
 	s.skipSpace()
-	if err := s.value(0); err != nil {
-		return err
+	v, err := s.value(0)
+	if err != nil {
+		return nil, err
 	}
 	s.skipSpace()
 	if s.pos != len(s.data) {
-		return s.errorf("unexpected data after the top-level value")
+		return nil, s.errorf("unexpected data after the top-level value")
 	}
-	return nil
+	return v, nil
 }
 
-// Unmarshal runs Check on data and then decodes it into v with encoding/json. Numbers
-// decoded into an interface value become json.Number, so no precision is lost.
+// Unmarshal runs Check on data and then decodes it into v. Numbers decoded into an
+// interface value become json.Number, so no precision is lost. Into *any and
+// *map[string]any the value is built by the checking pass itself (see Decode); other
+// targets go through encoding/json.
 func Unmarshal(data []byte, v any, lim Limits) error {
+	switch dst := v.(type) {
+	case *any:
+		val, err := Decode(data, lim)
+		if err != nil {
+			return err
+		}
+		*dst = val
+		return nil
+	case *map[string]any:
+		val, err := Decode(data, lim)
+		if err != nil {
+			return err
+		}
+		switch m := val.(type) {
+		case map[string]any:
+			*dst = m
+		case nil:
+			*dst = nil
+		default:
+			return fmt.Errorf("%w: a JSON object is required, got %T", ErrSyntax, val)
+		}
+		return nil
+	}
 	if err := Check(data, lim); err != nil {
 		return err
 	}
@@ -102,6 +148,8 @@ type scanner struct {
 	pos  int
 	lim  Limits
 	keys int
+	// build makes the scanner return the values it reads.
+	build bool
 	// scratch holds the member names of the objects being scanned, innermost last; each
 	// object remembers where its names start.
 	scratch [][]byte
@@ -122,9 +170,9 @@ func (s *scanner) skipSpace() {
 	}
 }
 
-func (s *scanner) value(depth int) error {
+func (s *scanner) value(depth int) (any, error) {
 	if s.pos >= len(s.data) {
-		return s.errorf("unexpected end of input")
+		return nil, s.errorf("unexpected end of input")
 	}
 	switch c := s.data[s.pos]; {
 	case c == '{':
@@ -132,18 +180,25 @@ func (s *scanner) value(depth int) error {
 	case c == '[':
 		return s.array(depth + 1)
 	case c == '"':
-		_, err := s.str(false)
-		return err
+		b, err := s.str(s.build)
+		if err != nil || !s.build {
+			return nil, err
+		}
+		return string(b), nil
 	case c == '-' || (c >= '0' && c <= '9'):
-		return s.number()
+		start := s.pos
+		if err := s.number(); err != nil || !s.build {
+			return nil, err
+		}
+		return json.Number(s.data[start:s.pos]), nil
 	case c == 't':
-		return s.literal("true")
+		return true, s.literal("true")
 	case c == 'f':
-		return s.literal("false")
+		return false, s.literal("false")
 	case c == 'n':
-		return s.literal("null")
+		return nil, s.literal("null")
 	default:
-		return s.errorf("unexpected character %q", c)
+		return nil, s.errorf("unexpected character %q", c)
 	}
 }
 
@@ -155,64 +210,54 @@ func (s *scanner) literal(word string) error {
 	return nil
 }
 
-func (s *scanner) object(depth int) error {
+func (s *scanner) object(depth int) (any, error) {
 	if depth > s.lim.MaxDepth {
-		return fmt.Errorf("%w: limit %d", ErrTooDeep, s.lim.MaxDepth)
+		return nil, fmt.Errorf("%w: limit %d", ErrTooDeep, s.lim.MaxDepth)
 	}
 	s.pos++ // '{'
 	start := len(s.scratch)
 	defer func() { s.scratch = s.scratch[:start] }()
 	var seen map[string]struct{}
+	var obj map[string]any
+	if s.build {
+		obj = make(map[string]any)
+	}
 	s.skipSpace()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
-		return nil
+		return obj, nil
 	}
 	for {
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-			return s.errorf("expected an object member name")
+			return nil, s.errorf("expected an object member name")
 		}
 		name, err := s.str(true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		s.keys++
 		if s.keys > s.lim.MaxKeys {
-			return fmt.Errorf("%w: more than %d object members", ErrTooLarge, s.lim.MaxKeys)
+			return nil, fmt.Errorf("%w: more than %d object members", ErrTooLarge, s.lim.MaxKeys)
 		}
-		if seen != nil {
-			k := foldKey(string(name))
-			if _, dup := seen[k]; dup {
-				return fmt.Errorf("%w: %q", ErrDuplicateKey, truncate(string(name)))
-			}
-			seen[k] = struct{}{}
-		} else {
-			for _, prev := range s.scratch[start:] {
-				if bytes.EqualFold(prev, name) {
-					return fmt.Errorf("%w: %q", ErrDuplicateKey, truncate(string(name)))
-				}
-			}
-			s.scratch = append(s.scratch, name)
-			if len(s.scratch)-start > linearNames {
-				// Large object: switch to a set so that the check stays linear.
-				seen = make(map[string]struct{}, 2*linearNames)
-				for _, prev := range s.scratch[start:] {
-					seen[foldKey(string(prev))] = struct{}{}
-				}
-			}
+		if err := s.unique(&seen, start, name); err != nil {
+			return nil, err
 		}
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return s.errorf("expected ':' after an object member name")
+			return nil, s.errorf("expected ':' after an object member name")
 		}
 		s.pos++
 		s.skipSpace()
-		if err := s.value(depth); err != nil {
-			return err
+		v, err := s.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		if s.build {
+			obj[string(name)] = v
 		}
 		s.skipSpace()
 		if s.pos >= len(s.data) {
-			return s.errorf("unterminated object")
+			return nil, s.errorf("unterminated object")
 		}
 		switch s.data[s.pos] {
 		case ',':
@@ -220,30 +265,72 @@ func (s *scanner) object(depth int) error {
 			s.skipSpace()
 		case '}':
 			s.pos++
-			return nil
+			return obj, nil
 		default:
-			return s.errorf("expected ',' or '}' in an object")
+			return nil, s.errorf("expected ',' or '}' in an object")
 		}
 	}
 }
 
-func (s *scanner) array(depth int) error {
+// unique records name as a member of the object whose names start at scratch[start],
+// refusing a duplicate (or, unless allowed, a case variant). Small objects compare
+// pairwise; past linearNames members the object switches to a set, so the check stays
+// linear.
+func (s *scanner) unique(seen *map[string]struct{}, start int, name []byte) error {
+	key := func(b []byte) string {
+		if s.lim.AllowCaseVariants {
+			return string(b)
+		}
+		return foldKey(string(b))
+	}
+	if *seen != nil {
+		k := key(name)
+		if _, dup := (*seen)[k]; dup {
+			return fmt.Errorf("%w: %q", ErrDuplicateKey, truncate(string(name)))
+		}
+		(*seen)[k] = struct{}{}
+		return nil
+	}
+	for _, prev := range s.scratch[start:] {
+		if bytes.Equal(prev, name) || (!s.lim.AllowCaseVariants && bytes.EqualFold(prev, name)) {
+			return fmt.Errorf("%w: %q", ErrDuplicateKey, truncate(string(name)))
+		}
+	}
+	s.scratch = append(s.scratch, name)
+	if len(s.scratch)-start > linearNames {
+		*seen = make(map[string]struct{}, 2*linearNames)
+		for _, prev := range s.scratch[start:] {
+			(*seen)[key(prev)] = struct{}{}
+		}
+	}
+	return nil
+}
+
+func (s *scanner) array(depth int) (any, error) {
 	if depth > s.lim.MaxDepth {
-		return fmt.Errorf("%w: limit %d", ErrTooDeep, s.lim.MaxDepth)
+		return nil, fmt.Errorf("%w: limit %d", ErrTooDeep, s.lim.MaxDepth)
 	}
 	s.pos++ // '['
+	var arr []any
+	if s.build {
+		arr = []any{}
+	}
 	s.skipSpace()
 	if s.pos < len(s.data) && s.data[s.pos] == ']' {
 		s.pos++
-		return nil
+		return arr, nil
 	}
 	for {
-		if err := s.value(depth); err != nil {
-			return err
+		v, err := s.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		if s.build {
+			arr = append(arr, v)
 		}
 		s.skipSpace()
 		if s.pos >= len(s.data) {
-			return s.errorf("unterminated array")
+			return nil, s.errorf("unterminated array")
 		}
 		switch s.data[s.pos] {
 		case ',':
@@ -251,9 +338,9 @@ func (s *scanner) array(depth int) error {
 			s.skipSpace()
 		case ']':
 			s.pos++
-			return nil
+			return arr, nil
 		default:
-			return s.errorf("expected ',' or ']' in an array")
+			return nil, s.errorf("expected ',' or ']' in an array")
 		}
 	}
 }

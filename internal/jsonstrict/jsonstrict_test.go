@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,28 @@ func TestCheckRejects(t *testing.T) {
 	}
 }
 
+func TestAllowCaseVariants(t *testing.T) {
+	lim := Limits{AllowCaseVariants: true}
+	if err := Check([]byte(`{"Achievement":1,"achievement":2}`), lim); err != nil {
+		t.Fatalf("case variants with AllowCaseVariants: %v", err)
+	}
+	if err := Check([]byte(`{"a":1,"a":2}`), lim); !errors.Is(err, ErrDuplicateKey) {
+		t.Fatalf("exact duplicate with AllowCaseVariants: %v", err)
+	}
+	var b strings.Builder
+	b.WriteString(`{"X":0`)
+	for i := range 40 {
+		fmt.Fprintf(&b, `,"k%d":%d`, i, i)
+	}
+	b.WriteString(`,"x":1}`)
+	if err := Check([]byte(b.String()), lim); err != nil {
+		t.Fatalf("case variants in a large object: %v", err)
+	}
+	if err := Check([]byte(strings.Replace(b.String(), `"x":1`, `"k3":1`, 1)), lim); !errors.Is(err, ErrDuplicateKey) {
+		t.Fatalf("exact duplicate in a large object: %v", err)
+	}
+}
+
 func TestUnmarshalUsesNumber(t *testing.T) {
 	var v map[string]any
 	if err := Unmarshal([]byte(`{"n":12345678901234567890}`), &v, Limits{}); err != nil {
@@ -93,6 +116,32 @@ func TestUnmarshalUsesNumber(t *testing.T) {
 	}
 	if err := Unmarshal([]byte(`{"n":1,"n":2}`), &v, Limits{}); !errors.Is(err, ErrDuplicateKey) {
 		t.Fatalf("Unmarshal duplicate = %v", err)
+	}
+}
+
+func TestDecode(t *testing.T) {
+	in := `{"a":[1,-2.5e3,"x\u00e9\n",true,false,null,{}],"b":{"c":[]},"\u0064":"d"}`
+	got, err := Decode([]byte(in), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"a": []any{json.Number("1"), json.Number("-2.5e3"), "xé\n", true, false, nil, map[string]any{}},
+		"b": map[string]any{"c": []any{}},
+		"d": "d",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Decode = %#v\nwant %#v", got, want)
+	}
+	var m map[string]any
+	if err := Unmarshal([]byte(`[1]`), &m, Limits{}); !errors.Is(err, ErrSyntax) {
+		t.Fatalf("array into a map: %v", err)
+	}
+	if err := Unmarshal([]byte(`null`), &m, Limits{}); err != nil || m != nil {
+		t.Fatalf("null into a map: %v %v", m, err)
+	}
+	if _, err := Decode([]byte(`{"a":1,"A":2}`), Limits{}); !errors.Is(err, ErrDuplicateKey) {
+		t.Fatalf("Decode case variants: %v", err)
 	}
 }
 
@@ -119,18 +168,40 @@ func FuzzCheck(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		err := Check(data, Limits{})
+		got, derr := Decode(data, Limits{})
+		if (err == nil) != (derr == nil) {
+			t.Fatalf("Check = %v but Decode = %v", err, derr)
+		}
 		if err != nil {
 			return
 		}
-		// Whatever Check accepts, encoding/json must accept too.
+		// Whatever Check accepts, encoding/json must accept too, with the same value.
 		if !json.Valid(data) {
 			t.Fatalf("Check accepted invalid JSON %q", data)
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var want any
+		if err := dec.Decode(&want); err != nil {
+			t.Fatalf("encoding/json refuses %q: %v", data, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("Decode(%q) = %#v, encoding/json gives %#v", data, got, want)
 		}
 	})
 }
 
+func BenchmarkDecodeCredential(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(benchDoc, Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkCheckCredential(b *testing.B) {
-	doc := []byte(`{"@context":["https://www.w3.org/ns/credentials/v2","https://civitas.network/contexts/v1"],"id":"urn:uuid:0b8f6b8e-3c1a-4b55-a4a2-0f6c1d2e3f40","type":["VerifiableCredential","MembershipCredential"],"issuer":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","validFrom":"2026-01-01T00:00:00Z","credentialSubject":{"id":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","type":"Member","community":{"name":"Praxis Commons"},"role":"member","membershipLevel":"citizen","memberSince":"2025-03-01"}}`)
+	doc := benchDoc
 	b.ReportAllocs()
 	b.SetBytes(int64(len(doc)))
 	for b.Loop() {
@@ -139,3 +210,5 @@ func BenchmarkCheckCredential(b *testing.B) {
 		}
 	}
 }
+
+var benchDoc = []byte(`{"@context":["https://www.w3.org/ns/credentials/v2","https://civitas.network/contexts/v1"],"id":"urn:uuid:0b8f6b8e-3c1a-4b55-a4a2-0f6c1d2e3f40","type":["VerifiableCredential","MembershipCredential"],"issuer":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","validFrom":"2026-01-01T00:00:00Z","credentialSubject":{"id":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","type":"Member","community":{"name":"Praxis Commons"},"role":"member","membershipLevel":"citizen","memberSince":"2025-03-01"}}`)

@@ -16,21 +16,10 @@ import (
 
 	"github.com/civitas-net/civitas/keys"
 	"github.com/multiformats/go-multibase"
+
+	"github.com/civitas-net/civitas/internal/testvectors"
 )
 
-// vectorsDir returns the shared published test vectors folder, skipping the test when it
-// is missing outside CI.
-func vectorsDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("test vectors folder %s is missing (required in CI): %v", dir, err)
-		}
-		t.Skipf("test vectors folder %s is missing; skipping vector test", dir)
-	}
-	return dir
-}
 
 // keyEqual compares two public keys of the standard library types.
 func keyEqual(a, b crypto.PublicKey) bool {
@@ -40,7 +29,7 @@ func keyEqual(a, b crypto.PublicKey) bool {
 
 func readVectors(t *testing.T, name string) map[string]map[string]json.RawMessage {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(vectorsDir(t), "did-key", name))
+	data, err := os.ReadFile(filepath.Join(testvectors.Dir(t), "did-key", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,21 +13,10 @@ import (
 	"testing"
 
 	"github.com/multiformats/go-multibase"
+
+	"github.com/civitas-net/civitas/internal/testvectors"
 )
 
-// vectorsDir returns the shared published test vectors folder, skipping the test when it
-// is missing outside CI.
-func vectorsDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("test vectors folder %s is missing (required in CI): %v", dir, err)
-		}
-		t.Skipf("test vectors folder %s is missing; skipping vector test", dir)
-	}
-	return dir
-}
 
 func TestMultikeyRoundTrip(t *testing.T) {
 	for _, alg := range []Algorithm{Ed25519, P256} {
@@ -62,7 +51,7 @@ func TestMultikeyRoundTrip(t *testing.T) {
 func TestMultikeyVectorKeyPair(t *testing.T) {
 	for _, suite := range []string{"eddsa-rdfc-2022", "eddsa-jcs-2022"} {
 		t.Run(suite, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(vectorsDir(t), suite, "keyPair.json"))
+			data, err := os.ReadFile(filepath.Join(testvectors.Dir(t), suite, "keyPair.json"))
 			if err != nil {
 				t.Fatal(err)
 			}

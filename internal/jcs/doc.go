@@ -7,10 +7,10 @@
 // same for a Go value of the shapes encoding/json decodes into. The eddsa-jcs-2022
 // cryptosuite hashes this output.
 //
-// Input is held to the I-JSON profile (RFC 7493) that RFC 8785 requires: Transform first
-// runs internal/jsonstrict.Check (one value, valid UTF-8, no duplicate names, bounded size
-// and depth), and then rejects lone surrogates and numbers that are not finite IEEE-754
-// doubles. Note that jsonstrict also refuses two member names that differ only in letter
+// Input is held to the I-JSON profile (RFC 7493) that RFC 8785 requires: Transform
+// decodes with internal/jsonstrict.Decode (one value, valid UTF-8, no lone surrogates, no
+// duplicate names, bounded size and depth), and then rejects numbers that are not finite
+// IEEE-754 doubles. Note that jsonstrict also refuses two member names that differ only in letter
 // case, which RFC 8785 itself would allow; Civitas refuses them everywhere at the trust
 // boundary.
 //

@@ -28,8 +28,7 @@ var (
 	ErrTooDeep = errors.New("jcs: value nested too deeply")
 )
 
-// maxDepth bounds recursion for Go values given to Marshal (which jsonstrict never saw)
-// and is a second guard for Transform.
+// maxDepth bounds recursion for Go values given to Marshal (which jsonstrict never saw).
 const maxDepth = 512
 
 // Transform returns the RFC 8785 canonical form of the JSON value in data, checked
@@ -41,34 +40,21 @@ func Transform(data []byte) ([]byte, error) {
 // TransformLimits is Transform with explicit input limits (zero fields take
 // jsonstrict's defaults).
 func TransformLimits(data []byte, lim jsonstrict.Limits) ([]byte, error) {
-	if err := jsonstrict.Check(data, lim); err != nil {
+	v, err := jsonstrict.Decode(data, lim)
+	if err != nil {
 		return nil, fmt.Errorf("jcs: %w", err)
 	}
-	p := parser{data: data}
-	p.skipSpace()
-	v, err := p.value(0)
-	if err != nil {
-		return nil, err
-	}
-	p.skipSpace()
-	if p.pos != len(p.data) {
-		return nil, fmt.Errorf("jcs: %w: trailing data", jsonstrict.ErrSyntax)
-	}
-	out := make([]byte, 0, len(data))
-	return v.append(out), nil
+	return appendValue(make([]byte, 0, len(data)), v, 0)
 }
 
-// Marshal returns the RFC 8785 canonical form of v. v is built from the types
-// encoding/json decodes into: map[string]any, []any, string, float64, json.Number,
-// bool and nil. For convenience it also takes []string, map[string]string, the Go
-// integer types (when exactly representable as a double), float32 and json.RawMessage
-// (which is transformed as outside input).
+// Marshal returns the RFC 8785 canonical form of v, a value of the types encoding/json
+// and jsonstrict.Decode produce: map[string]any, []any, string, float64, json.Number,
+// bool and nil.
 func Marshal(v any) ([]byte, error) {
-	var out []byte
-	return appendGo(out, v, 0)
+	return appendValue(nil, v, 0)
 }
 
-func appendGo(dst []byte, v any, depth int) ([]byte, error) {
+func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return nil, ErrTooDeep
 	}
@@ -88,61 +74,21 @@ func appendGo(dst []byte, v any, depth int) ([]byte, error) {
 		return appendString(dst, x), nil
 	case float64:
 		return appendNumber(dst, x)
-	case float32:
-		return appendNumber(dst, float64(x))
 	case json.Number:
 		f, err := parseNumber(string(x))
 		if err != nil {
 			return nil, err
 		}
 		return appendNumber(dst, f)
-	case int:
-		return appendInt(dst, int64(x))
-	case int8:
-		return appendInt(dst, int64(x))
-	case int16:
-		return appendInt(dst, int64(x))
-	case int32:
-		return appendInt(dst, int64(x))
-	case int64:
-		return appendInt(dst, x)
-	case uint:
-		return appendUint(dst, uint64(x))
-	case uint8:
-		return appendUint(dst, uint64(x))
-	case uint16:
-		return appendUint(dst, uint64(x))
-	case uint32:
-		return appendUint(dst, uint64(x))
-	case uint64:
-		return appendUint(dst, x)
-	case json.RawMessage:
-		c, err := Transform(x)
-		if err != nil {
-			return nil, err
-		}
-		return append(dst, c...), nil
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range x {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			if dst, err = appendGo(dst, e, depth+1); err != nil {
+			if dst, err = appendValue(dst, e, depth+1); err != nil {
 				return nil, err
 			}
-		}
-		return append(dst, ']'), nil
-	case []string:
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if !utf8.ValidString(e) {
-				return nil, ErrString
-			}
-			dst = appendString(dst, e)
 		}
 		return append(dst, ']'), nil
 	case map[string]any:
@@ -157,27 +103,9 @@ func appendGo(dst []byte, v any, depth int) ([]byte, error) {
 			}
 			dst = appendString(dst, k)
 			dst = append(dst, ':')
-			if dst, err = appendGo(dst, x[k], depth+1); err != nil {
+			if dst, err = appendValue(dst, x[k], depth+1); err != nil {
 				return nil, err
 			}
-		}
-		return append(dst, '}'), nil
-	case map[string]string:
-		keys, err := sortedKeys(x)
-		if err != nil {
-			return nil, err
-		}
-		dst = append(dst, '{')
-		for i, k := range keys {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if !utf8.ValidString(x[k]) {
-				return nil, ErrString
-			}
-			dst = appendString(dst, k)
-			dst = append(dst, ':')
-			dst = appendString(dst, x[k])
 		}
 		return append(dst, '}'), nil
 	default:
@@ -195,23 +123,6 @@ func sortedKeys[V any](m map[string]V) ([]string, error) {
 	}
 	slices.SortFunc(keys, compareUTF16)
 	return keys, nil
-}
-
-// maxExact is 2^53: every integer of smaller magnitude is exactly a double.
-const maxExact = 1 << 53
-
-func appendInt(dst []byte, i int64) ([]byte, error) {
-	if i > maxExact || i < -maxExact {
-		return nil, fmt.Errorf("%w: integer %d is not exact as a double", ErrNumber, i)
-	}
-	return strconv.AppendInt(dst, i, 10), nil
-}
-
-func appendUint(dst []byte, u uint64) ([]byte, error) {
-	if u > maxExact {
-		return nil, fmt.Errorf("%w: integer %d is not exact as a double", ErrNumber, u)
-	}
-	return strconv.AppendUint(dst, u, 10), nil
 }
 
 // compareUTF16 orders strings by their UTF-16 code units, as RFC 8785 §3.2.3 requires.

@@ -29,9 +29,15 @@ const (
 	MaxPresentationSize = 512 << 10
 )
 
-// ErrMalformed reports a document that is not valid JSON or breaks a structural rule of
-// the data model. The message names the member at fault.
-var ErrMalformed = errors.New("malformed credential")
+// Sentinel errors.
+var (
+	// ErrMalformed reports a document that is not valid JSON or breaks a structural rule
+	// of the data model. The message names the member at fault.
+	ErrMalformed = errors.New("malformed credential")
+	// ErrContext reports an @context that Civitas does not accept (an inline context
+	// object). It is always wrapped together with ErrMalformed.
+	ErrContext = errors.New("unsupported @context")
+)
 
 // Credential is a verifiable credential (or the unsecured credential a proof is about to
 // be added to). Document holds the JSON document; the other fields are a read-only view

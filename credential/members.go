@@ -58,7 +58,7 @@ func stringList(v any, name string) ([]string, error) {
 			s, ok := e.(string)
 			if !ok {
 				if _, isObj := e.(map[string]any); isObj && name == "@context" {
-					return nil, fmt.Errorf("%w: inline @context objects are not accepted", ErrMalformed)
+					return nil, fmt.Errorf("%w: %w: inline @context objects are not accepted", ErrMalformed, ErrContext)
 				}
 				return nil, fmt.Errorf("%w: %s entries must be strings", ErrMalformed, name)
 			}

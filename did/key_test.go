@@ -20,7 +20,6 @@ import (
 	"github.com/civitas-net/civitas/internal/testvectors"
 )
 
-
 // keyEqual compares two public keys of the standard library types.
 func keyEqual(a, b crypto.PublicKey) bool {
 	e, ok := a.(interface{ Equal(crypto.PublicKey) bool })

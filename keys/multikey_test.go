@@ -17,7 +17,6 @@ import (
 	"github.com/civitas-net/civitas/internal/testvectors"
 )
 
-
 func TestMultikeyRoundTrip(t *testing.T) {
 	for _, alg := range []Algorithm{Ed25519, P256} {
 		t.Run(string(alg), func(t *testing.T) {

@@ -1,0 +1,132 @@
+package jsonld
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/piprate/json-gold/ld"
+
+	"github.com/civitas-net/civitas/internal/jsonld/rdfc"
+)
+
+// Canonicalize returns the RDFC-1.0 canonical N-Quads of doc: every quad on its own line
+// ended by "\n", lines sorted, blank nodes labelled _:c14n0, _:c14n1, …
+//
+// doc is what encoding/json decodes a JSON object into, with float64 or json.Number
+// numbers (both give the same result). It is not modified. The steps, each bounded by lim
+// (zero fields take the defaults), are: Check; JSON-LD expansion with contexts only from
+// r; deserialization to RDF in safe mode; RDFC-1.0. Errors wrap ErrUnknownContext,
+// ErrInlineContext, ErrInvalid or ErrLimit, or ctx's error when ctx ends first.
+func (r *Registry) Canonicalize(ctx context.Context, doc map[string]any, lim Limits) ([]byte, error) {
+	lim = lim.withDefaults()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("jsonld: %w", err)
+	}
+	quads, err := r.ToRDF(doc, lim)
+	if err != nil {
+		return nil, err
+	}
+	return rdfc.Canonicalize(ctx, quads, rdfc.Options{
+		MaxQuads:      lim.MaxQuads,
+		MaxBlankNodes: lim.MaxBlankNodes,
+		MaxWork:       lim.MaxWork,
+	})
+}
+
+// ToRDF runs the first three steps of Canonicalize (Check, expansion, deserialization to
+// RDF) and returns the quads, with blank nodes labelled in no particular way and possibly
+// with duplicates. It is exported for tests and tools; signing and verifying use
+// Canonicalize.
+func (r *Registry) ToRDF(doc map[string]any, lim Limits) ([]rdfc.Quad, error) {
+	lim = lim.withDefaults()
+	if err := r.Check(doc, lim); err != nil {
+		return nil, err
+	}
+	expanded, err := r.expand(doc)
+	if err != nil {
+		return nil, err
+	}
+	return toRDF(expanded, lim)
+}
+
+// expand runs json-gold's expansion on doc, with the top-level context taken from the
+// cache. Check must have accepted doc.
+//
+// It calls the expansion algorithm itself (ld.JsonLdApi.Expand) with the cached active
+// context and a shallow copy of doc without its top-level "@context", then finishes as
+// ld.JsonLdProcessor.Expand does (JSON-LD 1.1 API §9.1, steps after expansion). The cached
+// context is only read by json-gold on this path: every derived context (type-scoped,
+// property-scoped, nested "@context") starts with CopyContext, and a reverted context is a
+// copy too. (Passing the cached context inside "@context" instead would not do: json-gold's
+// parse writes the processing mode into a *ld.Context it is given.)
+func (r *Registry) expand(doc map[string]any) (out []any, err error) {
+	defer func() {
+		// json-gold asserts types in places; a document it does not expect must not
+		// bring the process down.
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("%w: json-ld expansion failed", ErrInvalid)
+		}
+	}()
+	input := doc
+	var active *ld.Context
+	if c, ok := doc["@context"]; ok {
+		var urls []any
+		var key string
+		switch c := c.(type) {
+		case string:
+			urls, key = []any{c}, c
+		case []any:
+			urls = c
+			var sb strings.Builder
+			for i, u := range c {
+				if i > 0 {
+					sb.WriteByte(' ') // registered URLs hold no spaces (rdfc.ValidIRI)
+				}
+				s, _ := u.(string)
+				sb.WriteString(s)
+			}
+			key = sb.String()
+		}
+		if len(urls) > 0 {
+			if active, err = r.activeContext(key, urls); err != nil {
+				return nil, expansionError(err)
+			}
+		}
+		input = maps.Clone(doc)
+		delete(input, "@context")
+	}
+	if active == nil {
+		active = ld.NewContext(nil, r.opts)
+	}
+	expanded, err := ld.NewJsonLdApi().Expand(active, "", input, r.opts, false, nil)
+	if err != nil {
+		return nil, expansionError(err)
+	}
+	// A top-level object left with only "@graph" stands for its graph's nodes; an empty
+	// result is an empty array.
+	if m, ok := expanded.(map[string]any); ok {
+		if g, ok := m["@graph"]; ok && len(m) == 1 {
+			expanded = g
+		} else if len(m) == 0 {
+			expanded = nil
+		}
+	}
+	switch e := expanded.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		return e, nil
+	default:
+		return []any{e}, nil
+	}
+}
+
+func expansionError(err error) error {
+	if errors.Is(err, ErrUnknownContext) {
+		return fmt.Errorf("json-ld expansion: %w", err)
+	}
+	return fmt.Errorf("%w: json-ld expansion: %v", ErrInvalid, err)
+}

@@ -458,4 +458,3 @@ func negZero() float64 {
 	z := 0.0
 	return -z
 }
-

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/civitas-net/civitas/verifier"
+)
+
+func newVerifyCmd() *cobra.Command {
+	var trust []string
+	var asJSON bool
+	var challenge, audience string
+	cmd := &cobra.Command{
+		Use:   "verify [--trust DID]... [--json] FILE|-",
+		Short: "Verify a credential or presentation and print each check",
+		Long: `Verify a credential (vc+jwt or Data Integrity JSON) or a presentation (vp+jwt or
+Data Integrity JSON). Issuers are trusted only when named with --trust; without it
+the verdict is "not verified" with issuer_untrusted. Presentations need the
+--challenge and --audience the holder was given.
+
+Exit status: 0 verified, 1 not verified, 2 usage error.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := readInput(cmd.InOrStdin(), args[0])
+			if err != nil {
+				return usageError("%w", err)
+			}
+			p := verifier.DefaultPolicy(trust...)
+			p.Challenge, p.Audience = challenge, audience
+			res, verr := verifier.Verify(cmd.Context(), raw, p)
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			} else {
+				printResult(out, res)
+			}
+			if verr != nil {
+				return &exitError{code: exitRejected, err: verr}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&trust, "trust", nil, "trust this issuer DID for every credential type (repeatable)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVar(&challenge, "challenge", "", "the challenge (nonce) a presentation must answer")
+	cmd.Flags().StringVar(&audience, "audience", "", "this verifier's identifier, which a presentation must name")
+	return cmd
+}
+
+func printResult(w io.Writer, res verifier.Result) {
+	if res.Holder != "" || res.Format == verifier.FormatVPJWT || res.Format == verifier.FormatLDPVP {
+		fmt.Fprintf(w, "presentation (%s)\n", orUnknown(string(res.Format)))
+		if res.Holder != "" {
+			fmt.Fprintf(w, "  holder  %s\n", res.Holder)
+		}
+		printChecks(w, "  ", res.Checks)
+	} else if len(res.Credentials) == 0 {
+		printChecks(w, "", res.Checks)
+	}
+	for _, c := range res.Credentials {
+		fmt.Fprintf(w, "credential %s (%s)\n", orUnknown(c.ID), orUnknown(string(c.Format)))
+		if c.Issuer != "" {
+			fmt.Fprintf(w, "  issuer  %s\n", c.Issuer)
+		}
+		if len(c.Types) > 0 {
+			fmt.Fprintf(w, "  type    %s\n", strings.Join(c.Types, ", "))
+		}
+		if c.ValidUntil != nil {
+			fmt.Fprintf(w, "  until   %s\n", c.ValidUntil.UTC().Format(time.RFC3339))
+		}
+		printChecks(w, "  ", c.Checks)
+	}
+	if res.Verified {
+		fmt.Fprintln(w, "VERIFIED")
+		return
+	}
+	codes := make([]string, 0, 4)
+	for _, c := range res.Codes() {
+		codes = append(codes, string(c))
+	}
+	fmt.Fprintf(w, "NOT VERIFIED: %s\n", strings.Join(codes, ", "))
+}
+
+func printChecks(w io.Writer, indent string, checks []verifier.Check) {
+	for _, c := range checks {
+		mark, text := "[ok]  ", c.Detail
+		if !c.OK {
+			mark = "[FAIL]"
+			text = string(c.Code)
+			if c.Detail != "" {
+				text += ": " + c.Detail
+			}
+		}
+		fmt.Fprintf(w, "%s%s %-9s %s\n", indent, mark, c.Name, text)
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
+}

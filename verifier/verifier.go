@@ -32,6 +32,7 @@ type Verifier struct {
 	nonces   NonceStore
 	now      func() time.Time
 	nonceTTL time.Duration
+	timeout  time.Duration
 
 	diOpts []dataintegrity.Option
 }
@@ -58,6 +59,11 @@ func WithClock(now func() time.Time) Option { return func(v *Verifier) { v.now =
 // say when it expires (default 24 hours).
 func WithNonceRetention(d time.Duration) Option { return func(v *Verifier) { v.nonceTTL = d } }
 
+// WithTimeout bounds the time one verification may take, including DID resolution and
+// status lookups over the network (default 10 seconds). Canonicalization is bounded by
+// input limits as well as by this deadline.
+func WithTimeout(d time.Duration) Option { return func(v *Verifier) { v.timeout = d } }
+
 // WithContext accepts one more JSON-LD context, by exact URL, besides the embedded ones.
 func WithContext(url string, content []byte) Option {
 	return func(v *Verifier) { v.diOpts = append(v.diOpts, dataintegrity.WithContext(url, content)) }
@@ -65,7 +71,7 @@ func WithContext(url string, content []byte) Option {
 
 // New returns a Verifier.
 func New(opts ...Option) (*Verifier, error) {
-	v := &Verifier{now: time.Now, nonceTTL: 24 * time.Hour}
+	v := &Verifier{now: time.Now, nonceTTL: 24 * time.Hour, timeout: 10 * time.Second}
 	for _, o := range opts {
 		o(v)
 	}
@@ -101,6 +107,11 @@ func Verify(ctx context.Context, raw []byte, p Policy) (Result, error) {
 // error is nil exactly when the result is verified; otherwise it is an *Error naming the
 // first failing check.
 func (v *Verifier) Verify(ctx context.Context, raw []byte, p Policy) (Result, error) {
+	if v.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, v.timeout)
+		defer cancel()
+	}
 	res := v.verify(ctx, raw, &p)
 	return res, res.err()
 }

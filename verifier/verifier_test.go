@@ -15,6 +15,7 @@ import (
 	"github.com/civitas-net/civitas/credential"
 	"github.com/civitas-net/civitas/issuer"
 	"github.com/civitas-net/civitas/verifier"
+	"github.com/civitas-net/civitas/wallet"
 )
 
 func TestVerifyEachFormat(t *testing.T) {
@@ -354,4 +355,48 @@ func deep(id string, n int) map[string]any {
 		v = map[string]any{"inner": v}
 	}
 	return map[string]any{"id": id, "inner": v}
+}
+
+func TestCanceledContext(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := f.v.Verify(ctx, f.issue(issuer.FormatEdDSARDFC, nil), f.policy())
+	if err == nil || res.Verified {
+		t.Fatalf("verified under a canceled context: %s", dump(res))
+	}
+}
+
+// FuzzVerify feeds arbitrary bytes, seeded with a credential and a presentation in each
+// format, through the whole verifier: it must never panic, and whatever it accepts must
+// carry every check of its kind.
+func FuzzVerify(f *testing.F) {
+	fx := newFixture(f)
+	nonce := "fuzz-nonce"
+	for _, format := range issuer.Formats {
+		cred := fx.issue(format, nil)
+		f.Add(cred)
+		f.Add(fx.present(wallet.FormatJWT, [][]byte{cred}, nonce, door))
+	}
+	f.Add(fx.present(wallet.FormatEdDSARDFC, [][]byte{fx.issue(issuer.FormatJWT, nil)}, nonce, door))
+	p := fx.presentPolicy(nonce, door)
+	// A fresh nonce store each time, so that a seed presentation stays acceptable.
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		v, err := verifier.New(verifier.WithClock(func() time.Time { return fx.now }), verifier.WithStatusChecker(fx.status))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v.Verify(context.Background(), raw, p)
+		if (err == nil) != res.Verified {
+			t.Fatalf("err %v but verified %v", err, res.Verified)
+		}
+		if !res.Verified {
+			return
+		}
+		for _, c := range res.Credentials {
+			if got := checkNames(c.Checks); !strings.Contains(got, "signature") || !strings.Contains(got, "trust") || !strings.Contains(got, "status") {
+				t.Fatalf("verified with checks %s", got)
+			}
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -399,4 +400,33 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestIssuedInTheFuture: a credential whose JWT iat or Data Integrity proof creation
+// lies in the future (beyond the leeway) is not yet valid, even if validFrom has begun.
+func TestIssuedInTheFuture(t *testing.T) {
+	f := newFixture(t)
+	good := f.issue(issuer.FormatJWT, nil)
+	_, payload := jwtParts(t, good)
+	payload["iat"] = json.Number(fmt.Sprint(f.now.Add(time.Hour).Unix()))
+	f.expect(f.signedPayload(payload, f.issuerKey, nil), f.policy(), verifier.NotYetValid)
+	payload["iat"] = json.Number(fmt.Sprint(f.now.Add(30 * time.Second).Unix()))
+	f.expect(f.signedPayload(payload, f.issuerKey, nil), f.policy(), "") // within the leeway
+	delete(payload, "iat")
+	payload["nbf"] = json.Number(fmt.Sprint(f.now.Add(time.Hour).Unix()))
+	f.expect(f.signedPayload(payload, f.issuerKey, nil), f.policy(), verifier.NotYetValid)
+	delete(payload, "nbf")
+	payload["exp"] = json.Number(fmt.Sprint(f.now.Add(-time.Hour).Unix()))
+	f.expect(f.signedPayload(payload, f.issuerKey, nil), f.policy(), verifier.Expired)
+
+	future, err := issuer.New(issuer.Key{Signer: f.issuerKey, KeyID: f.issuerKID}, issuer.WithClock(func() time.Time { return f.now.Add(48 * time.Hour) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := future.Issue(context.Background(), issuer.Request{Type: "MembershipCredential", Subject: f.subject("MembershipCredential"), ValidFrom: f.now.Add(-time.Hour)}, issuer.FormatEdDSARDFC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := sec.Bytes()
+	f.expect(raw, f.policy(), verifier.NotYetValid)
 }

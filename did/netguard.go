@@ -104,3 +104,22 @@ func (p dialPolicy) control(_, address string, _ syscall.RawConn) error {
 	}
 	return p.check(ip)
 }
+
+// DialGuard is the address policy of package did's did:web fetches, for other
+// server-side fetches of URLs taken from outside input (such as status list
+// credentials). Its zero value refuses every address CheckPublicAddress refuses.
+type DialGuard struct {
+	// TestAllowLoopback also admits loopback addresses, so tests can reach an httptest
+	// server. Never set it in production.
+	TestAllowLoopback bool
+	// TestLoopbackOnly admits nothing but loopback addresses (for plain-http tests).
+	// Never set it in production.
+	TestLoopbackOnly bool
+}
+
+// Control is a net.Dialer Control function applying the guard. It runs after DNS
+// resolution, on the address actually being dialed, so a name that resolves (or
+// rebinds) to a refused address is refused; the error wraps ErrUnsafeAddress.
+func (g DialGuard) Control(network, address string, c syscall.RawConn) error {
+	return dialPolicy{allowLoopback: g.TestAllowLoopback, loopbackOnly: g.TestLoopbackOnly}.control(network, address, c)
+}

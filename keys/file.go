@@ -7,90 +7,30 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/civitas-net/civitas/internal/atomicfile"
 )
 
 // maxKeyFileSize bounds a private JWK file; real ones are a few hundred bytes.
 const maxKeyFileSize = 16 << 10
 
-// WritePrivateJWK writes key as a private JWK to path with mode 0600. The write is atomic:
-// a temporary file in the same folder is created with mode 0600, written, synced and then
-// linked into place (falling back to a rename where hard links are not available), and the
-// folder is synced. An existing file at path is never replaced: the result is then
-// ErrExists.
+// WritePrivateJWK writes key as a private JWK to path with mode 0600. The write is atomic
+// (see package internal/atomicfile): a temporary file in the same folder is created with
+// mode 0600, written, synced and then linked into place, and the folder is synced. An
+// existing file at path (or a symbolic link, even a dangling one) is never replaced: the
+// result is then ErrExists.
 func WritePrivateJWK(path string, key crypto.Signer) error {
 	data, err := MarshalPrivateJWK(key)
 	if err != nil {
 		return err
 	}
 	data = append(data, '\n')
-	defer func() { clear(data) }()
-	if _, err := os.Lstat(path); err == nil {
-		return fmt.Errorf("%w: %s", ErrExists, path)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("write key file: %w", err)
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-jwk-*")
-	if err != nil {
-		return fmt.Errorf("write key file: %w", err)
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		if tmp != nil {
-			_ = tmp.Close()
+	defer clear(data)
+	if err := atomicfile.Create(path, data, 0o600); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %s", ErrExists, path)
 		}
-		_ = os.Remove(tmpName)
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
 		return fmt.Errorf("write key file: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write key file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write key file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		tmp = nil
-		return fmt.Errorf("write key file: %w", err)
-	}
-	tmp = nil
-	if err := placeNoReplace(tmpName, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// placeNoReplace moves the finished temporary file to path unless path exists. A hard
-// link fails atomically when the target exists; where links are unsupported, a rename
-// after a final existence check is the best available.
-func placeNoReplace(tmpName, path string) error {
-	err := os.Link(tmpName, path)
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%w: %s", ErrExists, path)
-	}
-	if _, statErr := os.Lstat(path); statErr == nil {
-		return fmt.Errorf("%w: %s", ErrExists, path)
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("write key file: %w", err)
-	}
-	return nil
-}
-
-// syncDir flushes a folder entry so that a rename or link survives a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync key folder: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("sync key folder: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,145 @@
+package postgres
+
+// migrations are applied in order; migrations[i] brings the schema to version i+1.
+// A migration, once released, is never edited: changes go into a new one. Tables are
+// created in the connection's current schema (its search_path).
+//
+// Identifiers that order pages (member DIDs, credential and approval IDs) are COLLATE
+// "C": byte order, as in Go and SQLite, whatever the database's locale.
+//
+// Times are timestamptz (microseconds); NULL is the zero time. Bytes kept exactly as
+// given (bodies, JWKs, requests, audit details) are bytea, never jsonb, which would
+// normalize them and break the audit hashes.
+var migrations = []string{
+	// 1: everything.
+	`
+CREATE TABLE settings (
+	name  text PRIMARY KEY,
+	value text NOT NULL
+);
+
+CREATE TABLE signing_keys (
+	id         text PRIMARY KEY,
+	algorithm  text NOT NULL,
+	public_jwk bytea NOT NULL,
+	sealed     bytea NOT NULL,
+	created_at timestamptz NOT NULL
+);
+
+CREATE TABLE tokens (
+	id         text PRIMARY KEY,
+	hash       bytea NOT NULL UNIQUE,
+	name       text NOT NULL,
+	role       text NOT NULL,
+	nodes      text NOT NULL, -- JSON array of node names
+	created_at timestamptz NOT NULL,
+	revoked_at timestamptz
+);
+
+CREATE TABLE members (
+	did        text COLLATE "C" PRIMARY KEY,
+	name       text NOT NULL,
+	created_at timestamptz NOT NULL,
+	created_by text NOT NULL
+);
+
+CREATE TABLE credentials (
+	id               text COLLATE "C" PRIMARY KEY,
+	type             text NOT NULL,
+	subject          text NOT NULL,
+	node             text NOT NULL,
+	format           text NOT NULL,
+	issued_at        timestamptz NOT NULL,
+	valid_until      timestamptz,
+	issued_by        text NOT NULL,
+	body             bytea NOT NULL,
+	revoked          boolean NOT NULL DEFAULT false,
+	revoked_reason   text NOT NULL DEFAULT '',
+	suspended        boolean NOT NULL DEFAULT false,
+	suspended_reason text NOT NULL DEFAULT ''
+);
+CREATE INDEX credentials_issued ON credentials (issued_at, id);
+CREATE INDEX credentials_type ON credentials (type, issued_at, id);
+CREATE INDEX credentials_subject ON credentials (subject, issued_at, id);
+CREATE INDEX credentials_node ON credentials (node, issued_at, id);
+
+CREATE TABLE status_lists (
+	id         text PRIMARY KEY,
+	purpose    text NOT NULL,
+	size       integer NOT NULL CHECK (size > 0),
+	used       integer NOT NULL DEFAULT 0 CHECK (used >= 0 AND used <= size),
+	version    bigint NOT NULL DEFAULT 0,
+	created_at timestamptz NOT NULL
+);
+
+-- The list ReserveSlots currently fills, per purpose; its row is the lock that
+-- serializes reservations for the purpose.
+CREATE TABLE status_current (
+	purpose text PRIMARY KEY,
+	list_id text REFERENCES status_lists (id)
+);
+
+CREATE TABLE status_slots (
+	list_id       text NOT NULL REFERENCES status_lists (id),
+	idx           integer NOT NULL CHECK (idx >= 0),
+	credential_id text COLLATE "C" REFERENCES credentials (id),
+	is_set        boolean NOT NULL DEFAULT false,
+	PRIMARY KEY (list_id, idx)
+);
+CREATE INDEX status_slots_credential ON status_slots (credential_id) WHERE credential_id IS NOT NULL;
+
+CREATE TABLE status_events (
+	id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	credential_id text COLLATE "C" NOT NULL REFERENCES credentials (id),
+	purpose       text NOT NULL,
+	value         boolean NOT NULL,
+	reason        text NOT NULL,
+	actor         text NOT NULL,
+	at            timestamptz NOT NULL
+);
+CREATE INDEX status_events_at ON status_events (at);
+
+CREATE TABLE approvals (
+	id            text COLLATE "C" PRIMARY KEY,
+	type          text NOT NULL,
+	node          text NOT NULL,
+	request       bytea NOT NULL,
+	requested_by  text NOT NULL,
+	required      integer NOT NULL CHECK (required > 0),
+	state         text NOT NULL CHECK (state IN ('pending', 'issued', 'expired', 'rejected')),
+	created_at    timestamptz NOT NULL,
+	expires_at    timestamptz NOT NULL,
+	credential_id text COLLATE "C" REFERENCES credentials (id)
+);
+CREATE INDEX approvals_created ON approvals (created_at, id);
+CREATE INDEX approvals_state ON approvals (state, created_at, id);
+
+CREATE TABLE approval_votes (
+	approval_id text COLLATE "C" NOT NULL REFERENCES approvals (id),
+	approver    text NOT NULL,
+	at          timestamptz NOT NULL,
+	ord         integer NOT NULL, -- 1 for the first vote, 2 for the second, …
+	PRIMARY KEY (approval_id, approver)
+);
+
+CREATE TABLE audit_log (
+	seq       bigint PRIMARY KEY,
+	at        timestamptz NOT NULL,
+	actor     text NOT NULL,
+	action    text NOT NULL,
+	target    text NOT NULL,
+	details   bytea NOT NULL,
+	prev_hash text NOT NULL,
+	hash      text NOT NULL
+);
+
+-- The chain head: the last entry's seq and hash (0 and '' when the log is empty).
+-- Appenders lock this row.
+CREATE TABLE audit_head (
+	id   integer PRIMARY KEY CHECK (id = 1),
+	seq  bigint NOT NULL,
+	hash text NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
+`,
+}

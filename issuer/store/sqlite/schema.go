@@ -1,0 +1,138 @@
+package sqlite
+
+// migrations are applied in order; migrations[i] brings the schema to version i+1.
+// A migration, once released, is never edited: changes go into a new one.
+//
+// Times are INTEGER unix microseconds (UTC); NULL is the zero time. Booleans are
+// INTEGER 0/1. Bytes kept exactly as given (bodies, JWKs, audit details) are BLOBs.
+var migrations = []string{
+	// 1: everything.
+	`
+CREATE TABLE settings (
+	name  TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE signing_keys (
+	id         TEXT PRIMARY KEY,
+	algorithm  TEXT NOT NULL,
+	public_jwk BLOB NOT NULL,
+	sealed     BLOB NOT NULL,
+	created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE tokens (
+	id         TEXT PRIMARY KEY,
+	hash       BLOB NOT NULL UNIQUE,
+	name       TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	nodes      TEXT NOT NULL, -- JSON array of node names
+	created_at INTEGER NOT NULL,
+	revoked_at INTEGER
+) STRICT;
+
+CREATE TABLE members (
+	did        TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE credentials (
+	id               TEXT PRIMARY KEY,
+	type             TEXT NOT NULL,
+	subject          TEXT NOT NULL,
+	node             TEXT NOT NULL,
+	format           TEXT NOT NULL,
+	issued_at        INTEGER NOT NULL,
+	valid_until      INTEGER,
+	issued_by        TEXT NOT NULL,
+	body             BLOB NOT NULL,
+	revoked          INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+	revoked_reason   TEXT NOT NULL DEFAULT '',
+	suspended        INTEGER NOT NULL DEFAULT 0 CHECK (suspended IN (0, 1)),
+	suspended_reason TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX credentials_issued ON credentials (issued_at, id);
+CREATE INDEX credentials_type ON credentials (type, issued_at, id);
+CREATE INDEX credentials_subject ON credentials (subject, issued_at, id);
+CREATE INDEX credentials_node ON credentials (node, issued_at, id);
+
+CREATE TABLE status_lists (
+	id         TEXT PRIMARY KEY,
+	purpose    TEXT NOT NULL,
+	size       INTEGER NOT NULL CHECK (size > 0),
+	used       INTEGER NOT NULL DEFAULT 0 CHECK (used >= 0 AND used <= size),
+	version    INTEGER NOT NULL DEFAULT 0,
+	created_at INTEGER NOT NULL
+) STRICT;
+
+-- The list ReserveSlots currently fills, per purpose.
+CREATE TABLE status_current (
+	purpose TEXT PRIMARY KEY,
+	list_id TEXT NOT NULL REFERENCES status_lists (id)
+) STRICT;
+
+CREATE TABLE status_slots (
+	list_id       TEXT NOT NULL REFERENCES status_lists (id),
+	idx           INTEGER NOT NULL CHECK (idx >= 0),
+	credential_id TEXT REFERENCES credentials (id),
+	is_set        INTEGER NOT NULL DEFAULT 0 CHECK (is_set IN (0, 1)),
+	PRIMARY KEY (list_id, idx)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX status_slots_credential ON status_slots (credential_id) WHERE credential_id IS NOT NULL;
+
+CREATE TABLE status_events (
+	id            INTEGER PRIMARY KEY,
+	credential_id TEXT NOT NULL REFERENCES credentials (id),
+	purpose       TEXT NOT NULL,
+	value         INTEGER NOT NULL CHECK (value IN (0, 1)),
+	reason        TEXT NOT NULL,
+	actor         TEXT NOT NULL,
+	at            INTEGER NOT NULL
+) STRICT;
+CREATE INDEX status_events_at ON status_events (at);
+
+CREATE TABLE approvals (
+	id            TEXT PRIMARY KEY,
+	type          TEXT NOT NULL,
+	node          TEXT NOT NULL,
+	request       BLOB NOT NULL,
+	requested_by  TEXT NOT NULL,
+	required      INTEGER NOT NULL CHECK (required > 0),
+	state         TEXT NOT NULL CHECK (state IN ('pending', 'issued', 'expired', 'rejected')),
+	created_at    INTEGER NOT NULL,
+	expires_at    INTEGER NOT NULL,
+	credential_id TEXT REFERENCES credentials (id)
+) STRICT;
+CREATE INDEX approvals_created ON approvals (created_at, id);
+CREATE INDEX approvals_state ON approvals (state, created_at, id);
+
+CREATE TABLE approval_votes (
+	approval_id TEXT NOT NULL REFERENCES approvals (id),
+	approver    TEXT NOT NULL,
+	at          INTEGER NOT NULL,
+	ord         INTEGER NOT NULL, -- 1 for the first vote, 2 for the second, …
+	PRIMARY KEY (approval_id, approver)
+) STRICT;
+
+CREATE TABLE audit_log (
+	seq       INTEGER PRIMARY KEY,
+	at        INTEGER NOT NULL,
+	actor     TEXT NOT NULL,
+	action    TEXT NOT NULL,
+	target    TEXT NOT NULL,
+	details   BLOB NOT NULL,
+	prev_hash TEXT NOT NULL,
+	hash      TEXT NOT NULL
+) STRICT;
+
+-- The chain head: the last entry's seq and hash (0 and '' when the log is empty).
+CREATE TABLE audit_head (
+	id   INTEGER PRIMARY KEY CHECK (id = 1),
+	seq  INTEGER NOT NULL,
+	hash TEXT NOT NULL
+) STRICT;
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
+`,
+}

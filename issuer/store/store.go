@@ -1,0 +1,306 @@
+// Package store is the persistence of the Civitas issuer service: one Store interface,
+// implemented on the embedded SQLite database (package store/sqlite, the default) and on
+// PostgreSQL (package store/postgres), and checked by one conformance suite
+// (package store/storetest) that runs against both.
+//
+// Every method that changes state takes the audit entries describing the change and
+// appends them in the same transaction, so that the audit log and the state cannot
+// disagree. Audit entries form a hash chain (see AuditEntry.ComputeHash); the store
+// assigns their sequence numbers and hashes under a lock on the chain head, so the chain
+// stays linear even with several issuer processes on one PostgreSQL database.
+//
+// Status list slots are reserved in random order and never handed out twice: a slot
+// is a row with a unique (list, index) key, written before any credential uses it.
+//
+// What it does not do: decide anything. Authorization, approval thresholds, whether a
+// revocation may be undone and what goes into a credential are the issuer service's
+// business; the store keeps what it is given, atomically.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Implementations wrap driver errors with one of these where a caller
+// can act on them.
+var (
+	// ErrNotFound reports that the requested record does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict reports a write that collides with existing state: a duplicate key, or
+	// a conditional update whose condition no longer holds (an approval already decided).
+	ErrConflict = errors.New("store: conflict")
+	// ErrInvalid reports an argument the store refuses before touching the database:
+	// a missing ID, an unknown purpose, role or state, a time out of range, a negative
+	// limit. Nothing is written.
+	ErrInvalid = errors.New("store: invalid argument")
+)
+
+// Store is the issuer's persistent state. Implementations are safe for concurrent use.
+// Times are stored with microsecond precision in UTC.
+type Store interface {
+	// Migrate brings the schema to the latest version, applying each pending versioned
+	// migration in its own transaction. It is safe to run concurrently from several
+	// processes.
+	Migrate(ctx context.Context) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	// Setting returns a named setting (for example the issuer DID), or ErrNotFound.
+	Setting(ctx context.Context, name string) (string, error)
+	// InitSetting stores value under name unless the name already has a value, and
+	// returns the value in force afterwards (so concurrent first starts agree).
+	InitSetting(ctx context.Context, name, value string) (string, error)
+
+	// SigningKeys returns every signing key, oldest first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// AddSigningKey stores a new signing key. A key with the same ID is ErrConflict.
+	AddSigningKey(ctx context.Context, k SigningKey, audit ...AuditEntry) error
+
+	// CreateToken stores an API token (its hash). A duplicate ID or hash is ErrConflict.
+	CreateToken(ctx context.Context, t Token, audit ...AuditEntry) error
+	// TokenByHash returns the token whose secret hashes to hash, revoked or not.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// Tokens lists all tokens, oldest first.
+	Tokens(ctx context.Context) ([]Token, error)
+	// RevokeToken marks a token revoked at the given time; ErrNotFound if unknown,
+	// ErrConflict if already revoked.
+	RevokeToken(ctx context.Context, id string, at time.Time, audit ...AuditEntry) error
+
+	// CreateMember registers a member. A member with the same DID is ErrConflict.
+	CreateMember(ctx context.Context, m Member, audit ...AuditEntry) error
+	// Member returns a registered member by DID.
+	Member(ctx context.Context, did string) (Member, error)
+	// Members lists members ordered by DID, after the given DID (for paging), at most
+	// limit of them.
+	Members(ctx context.Context, after string, limit int) ([]Member, error)
+
+	// ReserveSlots reserves n status list slots for purpose, each at a random index not
+	// used before, in the purpose's current list, creating a new list of listSize
+	// entries (with a random ID) when the current one is more than half used. Reserved
+	// slots are durable: a slot reserved once is never reserved again, whether or not a
+	// credential ends up using it.
+	ReserveSlots(ctx context.Context, purpose string, n, listSize int) ([]Slot, error)
+	// CommitIssuance stores a batch of issued credentials in one transaction: each
+	// credential row, its slots (which must be reserved and unused, else ErrConflict),
+	// its approval's transition to issued (when ApprovalID is set; ErrConflict when the
+	// approval is no longer pending) and its audit entries. Either all are stored or none.
+	CommitIssuance(ctx context.Context, batch []Issuance) error
+	// Credential returns an issued credential by ID.
+	Credential(ctx context.Context, id string) (CredentialRecord, error)
+	// Credentials lists issued credentials matching f, ordered by issue time then ID.
+	Credentials(ctx context.Context, f CredentialFilter) ([]CredentialRecord, error)
+	// SetStatus sets or clears the status bit of a credential for purpose (revocation or
+	// suspension), records a status event and bumps the list's version, all with the
+	// audit entries. It returns false, and writes nothing, when the bit already had
+	// that value. ErrNotFound when the credential has no slot for purpose.
+	SetStatus(ctx context.Context, c StatusChange, audit ...AuditEntry) (changed bool, err error)
+	// StatusList returns a list and the indexes of its set bits.
+	StatusList(ctx context.Context, id string) (StatusList, []int, error)
+	// StatusLists lists every status list.
+	StatusLists(ctx context.Context) ([]StatusList, error)
+
+	// CreateApproval stores a pending approval request.
+	CreateApproval(ctx context.Context, a Approval, audit ...AuditEntry) error
+	// Approval returns an approval request with its votes.
+	Approval(ctx context.Context, id string) (Approval, error)
+	// Approvals lists approval requests in state (all states when empty), newest first.
+	Approvals(ctx context.Context, state string, limit int) ([]Approval, error)
+	// AddVote records an approver's vote on a pending approval and returns the number of
+	// votes. A second vote by the same approver is ErrConflict; a vote on an approval that
+	// is not pending is ErrConflict.
+	AddVote(ctx context.Context, approvalID, approver string, at time.Time, audit ...AuditEntry) (votes int, err error)
+	// SetApprovalState moves a pending approval to a final state other than issued
+	// (expired, rejected); ErrConflict when it is no longer pending.
+	SetApprovalState(ctx context.Context, id, state string, audit ...AuditEntry) error
+
+	// AppendAudit appends entries on their own, for events with no other state change
+	// (an authentication failure, a key use).
+	AppendAudit(ctx context.Context, entries ...AuditEntry) error
+	// AuditEntries returns entries with Seq > after in order, at most limit of them.
+	AuditEntries(ctx context.Context, after int64, limit int) ([]AuditEntry, error)
+	// AuditHead returns the last entry's sequence number and hash (0 and "" when empty).
+	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+
+	// MonthlyCounts returns, for the month [from, to), the number of credentials issued,
+	// revoked and suspended, per credential type and node.
+	MonthlyCounts(ctx context.Context, from, to time.Time) ([]Count, error)
+}
+
+// Roles of API tokens.
+const (
+	RoleAdmin       = "admin"
+	RoleSteward     = "steward"
+	RoleBadgeIssuer = "badge-issuer"
+)
+
+// Status purposes (the Bitstring Status List statusPurpose values Civitas uses).
+const (
+	PurposeRevocation = "revocation"
+	PurposeSuspension = "suspension"
+)
+
+// Approval states.
+const (
+	ApprovalPending  = "pending"
+	ApprovalIssued   = "issued"
+	ApprovalExpired  = "expired"
+	ApprovalRejected = "rejected"
+)
+
+// SigningKey is one of the issuer's signing keys. The private key is stored sealed
+// (encrypted with the keystore's key-encryption key); the store never sees it in clear.
+type SigningKey struct {
+	// ID is the verification method fragment, such as "key-1".
+	ID string
+	// Algorithm is "Ed25519" or "P-256".
+	Algorithm string
+	// PublicJWK is the public key as a JWK (JSON).
+	PublicJWK []byte
+	// Sealed is the encrypted private key.
+	Sealed []byte
+	// CreatedAt orders the keys: the newest signs.
+	CreatedAt time.Time
+}
+
+// Token is an API token. Only the SHA-256 hash of its secret is stored.
+type Token struct {
+	// ID is the token's public identifier, used as the actor in audit entries.
+	ID string
+	// Hash is the SHA-256 of the token's secret.
+	Hash []byte
+	// Name describes who holds the token.
+	Name string
+	// Role is RoleAdmin, RoleSteward or RoleBadgeIssuer.
+	Role string
+	// Nodes lists the nodes a steward stewards.
+	Nodes []string
+	// CreatedAt is when the token was made; RevokedAt is zero while it is valid.
+	CreatedAt, RevokedAt time.Time
+}
+
+// Member is a registered member of the community.
+type Member struct {
+	// DID is the member's DID, the credentialSubject id of their credentials.
+	DID string
+	// Name is the member's display name.
+	Name string
+	// CreatedAt is when the member was registered; CreatedBy is the token that did it.
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// Slot is a reserved status list entry.
+type Slot struct {
+	// ListID names the status list; Purpose is its statusPurpose.
+	ListID, Purpose string
+	// Index is the entry's index in the list.
+	Index int
+}
+
+// Issuance is one credential to store.
+type Issuance struct {
+	Credential CredentialRecord
+	// Slots are the status slots the credential uses (reserved with ReserveSlots).
+	Slots []Slot
+	// ApprovalID, when set, is the approval request this issuance completes.
+	ApprovalID string
+	// Audit holds the entries describing the issuance.
+	Audit []AuditEntry
+}
+
+// CredentialRecord is an issued credential.
+type CredentialRecord struct {
+	// ID is the credential's id.
+	ID string
+	// Type is the Civitas type name (MembershipCredential, …).
+	Type string
+	// Subject is the subject's DID.
+	Subject string
+	// Node is the node of a residency credential, "" otherwise.
+	Node string
+	// Format is the issuer.Format it was secured with.
+	Format string
+	// IssuedAt is when it was issued; ValidUntil is zero when it has no end.
+	IssuedAt, ValidUntil time.Time
+	// IssuedBy is the token (actor) that issued it.
+	IssuedBy string
+	// Body is the credential exactly as returned to the client (a JWT or JSON).
+	Body []byte
+	// Revoked and Suspended mirror the status bits; the reasons are the last given.
+	Revoked, Suspended             bool
+	RevokedReason, SuspendedReason string
+	// Slots are the status slots the credential uses.
+	Slots []Slot
+}
+
+// CredentialFilter selects credentials. Zero fields do not filter.
+type CredentialFilter struct {
+	Type, Subject, Node string
+	// After pages: only credentials ordered after this credential ID.
+	After string
+	// Limit caps the result (default and maximum are the implementation's, at least 100).
+	Limit int
+}
+
+// StatusChange sets or clears one status bit of a credential.
+type StatusChange struct {
+	CredentialID string
+	Purpose      string
+	Value        bool
+	Reason       string
+	Actor        string
+	At           time.Time
+}
+
+// StatusList is a Bitstring Status List's metadata.
+type StatusList struct {
+	ID      string
+	Purpose string
+	// Size is the number of entries (bits).
+	Size int
+	// Used counts reserved slots.
+	Used int
+	// Version increases with every change of a bit; it makes the list's ETag.
+	Version   int64
+	CreatedAt time.Time
+}
+
+// Approval is an m-of-n approval request for an issuance.
+type Approval struct {
+	ID string
+	// Type is the credential type requested; Node its node (residency), or "".
+	Type, Node string
+	// Request is the issuance request as JSON (type, subject, format, validity).
+	Request []byte
+	// RequestedBy is the requesting token; it may not vote.
+	RequestedBy string
+	// Required is how many distinct approvers must vote.
+	Required int
+	// State is one of the Approval… constants.
+	State string
+	// CreatedAt and ExpiresAt bound the request's life.
+	CreatedAt, ExpiresAt time.Time
+	// CredentialID is set once issued.
+	CredentialID string
+	// Votes lists the approvers' token IDs in vote order.
+	Votes []Vote
+}
+
+// Vote is one approval vote.
+type Vote struct {
+	Approver string
+	At       time.Time
+}
+
+// Count is one row of a monthly report.
+type Count struct {
+	Type      string `json:"type"`
+	Node      string `json:"node,omitempty"`
+	Issued    int    `json:"issued"`
+	Revoked   int    `json:"revoked"`
+	Suspended int    `json:"suspended"`
+}

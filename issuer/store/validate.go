@@ -1,0 +1,256 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Bounds the implementations apply to their arguments.
+const (
+	// DefaultPage is the page size of a listing method called with limit 0.
+	DefaultPage = 100
+	// MaxPage caps the limit of a listing method; larger limits are lowered to it.
+	// VerifyChain reads the audit log in pages of MaxPage entries.
+	MaxPage = 1000
+	// MaxReserve is the most slots one ReserveSlots call hands out.
+	MaxReserve = 10000
+	// MaxListSize is the largest status list ReserveSlots creates (an 8 MiB bitstring).
+	MaxListSize = 1 << 26
+)
+
+// The checks below are the ones every implementation applies before it writes; a
+// failure wraps ErrInvalid. They check shape only (present, known, in range), not
+// policy, which is the issuer service's.
+
+// ValidTime reports whether t can be stored: not zero, and between the years 1 and
+// 9999, so that unix microseconds and RFC 3339 both represent it exactly.
+func ValidTime(t time.Time) bool {
+	if t.IsZero() {
+		return false
+	}
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
+}
+
+// ValidText reports whether every s can be stored as text: valid UTF-8 without NUL
+// bytes (PostgreSQL's text type refuses both).
+func ValidText(ss ...string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidPurpose reports whether p is a status purpose the store keeps lists for.
+func ValidPurpose(p string) bool {
+	return p == PurposeRevocation || p == PurposeSuspension
+}
+
+// PageLimit turns a caller's limit into the one to use: 0 is DefaultPage, more than
+// MaxPage is MaxPage, negative is ErrInvalid.
+func PageLimit(limit int) (int, error) {
+	switch {
+	case limit < 0:
+		return 0, fmt.Errorf("%w: negative limit %d", ErrInvalid, limit)
+	case limit == 0:
+		return DefaultPage, nil
+	case limit > MaxPage:
+		return MaxPage, nil
+	}
+	return limit, nil
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
+// Validate checks a signing key before it is stored.
+func (k SigningKey) Validate() error {
+	switch {
+	case k.ID == "":
+		return invalid("signing key ID is empty")
+	case !ValidText(k.ID, k.Algorithm):
+		return invalid("signing key fields are not valid text")
+	case k.Algorithm == "":
+		return invalid("signing key %q has no algorithm", k.ID)
+	case len(k.PublicJWK) == 0:
+		return invalid("signing key %q has no public JWK", k.ID)
+	case len(k.Sealed) == 0:
+		return invalid("signing key %q has no sealed private key", k.ID)
+	case !ValidTime(k.CreatedAt):
+		return invalid("signing key %q has no valid creation time", k.ID)
+	}
+	return nil
+}
+
+// Validate checks a token before it is created.
+func (t Token) Validate() error {
+	switch {
+	case t.ID == "":
+		return invalid("token ID is empty")
+	case !ValidText(t.ID, t.Name) || !ValidText(t.Nodes...):
+		return invalid("token fields are not valid text")
+	case len(t.Hash) != 32:
+		return invalid("token %q: hash is %d bytes, want 32 (SHA-256)", t.ID, len(t.Hash))
+	case t.Role != RoleAdmin && t.Role != RoleSteward && t.Role != RoleBadgeIssuer:
+		return invalid("token %q: unknown role %q", t.ID, t.Role)
+	case slices.Contains(t.Nodes, ""):
+		return invalid("token %q: empty node name", t.ID)
+	case !ValidTime(t.CreatedAt):
+		return invalid("token %q has no valid creation time", t.ID)
+	case !t.RevokedAt.IsZero():
+		return invalid("token %q is created revoked", t.ID)
+	}
+	return nil
+}
+
+// Validate checks a member before it is registered.
+func (m Member) Validate() error {
+	switch {
+	case m.DID == "":
+		return invalid("member DID is empty")
+	case !ValidText(m.DID, m.Name, m.CreatedBy):
+		return invalid("member fields are not valid text")
+	case !ValidTime(m.CreatedAt):
+		return invalid("member %q has no valid creation time", m.DID)
+	}
+	return nil
+}
+
+// Validate checks one issuance of a CommitIssuance batch. Slots are what is stored;
+// Credential.Slots must be empty or list the same slots. A credential uses at most one
+// slot per purpose and is stored with its status bits clear.
+func (i Issuance) Validate() error {
+	c := i.Credential
+	switch {
+	case c.ID == "":
+		return invalid("credential ID is empty")
+	case !ValidText(c.ID, c.Type, c.Subject, c.Node, c.Format, c.IssuedBy, i.ApprovalID):
+		return invalid("credential fields are not valid text")
+	case c.Type == "" || c.Subject == "" || c.Format == "" || c.IssuedBy == "":
+		return invalid("credential %q lacks its type, subject, format or issuer token", c.ID)
+	case len(c.Body) == 0:
+		return invalid("credential %q has no body", c.ID)
+	case !ValidTime(c.IssuedAt):
+		return invalid("credential %q has no valid issue time", c.ID)
+	case !c.ValidUntil.IsZero() && !ValidTime(c.ValidUntil):
+		return invalid("credential %q has an invalid end of validity", c.ID)
+	case c.Revoked || c.Suspended || c.RevokedReason != "" || c.SuspendedReason != "":
+		return invalid("credential %q is issued with a status already set", c.ID)
+	case len(c.Slots) != 0 && !sameSlots(c.Slots, i.Slots):
+		return invalid("credential %q: Credential.Slots differs from Slots", c.ID)
+	}
+	seen := map[string]bool{}
+	for _, s := range i.Slots {
+		switch {
+		case !ValidPurpose(s.Purpose):
+			return invalid("credential %q: slot with unknown purpose %q", c.ID, s.Purpose)
+		case s.ListID == "" || s.Index < 0 || !ValidText(s.ListID):
+			return invalid("credential %q: slot without list or with negative index", c.ID)
+		case seen[s.Purpose]:
+			return invalid("credential %q: two %s slots", c.ID, s.Purpose)
+		}
+		seen[s.Purpose] = true
+	}
+	return ValidateAudit(i.Audit)
+}
+
+func sameSlots(a, b []Slot) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks a status change.
+func (c StatusChange) Validate() error {
+	switch {
+	case c.CredentialID == "":
+		return invalid("status change without credential ID")
+	case !ValidText(c.CredentialID, c.Reason, c.Actor):
+		return invalid("status change fields are not valid text")
+	case !ValidPurpose(c.Purpose):
+		return invalid("status change of %q: unknown purpose %q", c.CredentialID, c.Purpose)
+	case c.Actor == "":
+		return invalid("status change of %q has no actor", c.CredentialID)
+	case !ValidTime(c.At):
+		return invalid("status change of %q has no valid time", c.CredentialID)
+	}
+	return nil
+}
+
+// Validate checks an approval request before it is created: it must be new (pending
+// or with no state, no votes, no credential) and need at least one approver.
+func (a Approval) Validate() error {
+	switch {
+	case a.ID == "":
+		return invalid("approval ID is empty")
+	case !ValidText(a.ID, a.Type, a.Node, a.RequestedBy):
+		return invalid("approval fields are not valid text")
+	case a.Type == "" || a.RequestedBy == "":
+		return invalid("approval %q lacks its type or requester", a.ID)
+	case len(a.Request) == 0:
+		return invalid("approval %q has no request", a.ID)
+	case a.Required < 1:
+		return invalid("approval %q requires %d approvers", a.ID, a.Required)
+	case a.State != "" && a.State != ApprovalPending:
+		return invalid("approval %q is created in state %q", a.ID, a.State)
+	case a.CredentialID != "" || len(a.Votes) != 0:
+		return invalid("approval %q is created with votes or a credential", a.ID)
+	case !ValidTime(a.CreatedAt) || !ValidTime(a.ExpiresAt):
+		return invalid("approval %q has no valid creation or expiry time", a.ID)
+	}
+	return nil
+}
+
+// ValidFinalState reports whether SetApprovalState may move an approval to state.
+func ValidFinalState(state string) bool {
+	return state == ApprovalExpired || state == ApprovalRejected
+}
+
+// ValidState reports whether state is one of the Approval… constants.
+func ValidState(state string) bool {
+	return state == ApprovalPending || state == ApprovalIssued || ValidFinalState(state)
+}
+
+// ValidateAudit checks entries before they are appended: each needs a time, an
+// actor and an action, and Details, when set, must be JSON.
+func ValidateAudit(entries []AuditEntry) error {
+	for _, e := range entries {
+		switch {
+		case e.Action == "" || e.Actor == "":
+			return invalid("audit entry without actor or action")
+		case !ValidText(e.Actor, e.Action, e.Target):
+			return invalid("audit entry fields are not valid text")
+		case !ValidTime(e.At):
+			return invalid("audit entry %q has no valid time", e.Action)
+		case len(e.Details) != 0 && !json.Valid(e.Details):
+			return invalid("audit entry %q: details are not JSON", e.Action)
+		}
+	}
+	return nil
+}
+
+// ValidateReserve checks the arguments of ReserveSlots.
+func ValidateReserve(purpose string, n, listSize int) error {
+	switch {
+	case !ValidPurpose(purpose):
+		return invalid("unknown status purpose %q", purpose)
+	case n < 1 || n > MaxReserve:
+		return invalid("cannot reserve %d slots (1 to %d)", n, MaxReserve)
+	case listSize < 2 || listSize > MaxListSize:
+		return invalid("list size %d out of range (2 to %d)", listSize, MaxListSize)
+	}
+	return nil
+}

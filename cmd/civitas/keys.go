@@ -41,6 +41,6 @@ func newKeysCmd() *cobra.Command {
 	}
 	newCmd.Flags().StringVar(&alg, "alg", "Ed25519", "key algorithm: Ed25519 or P-256")
 	newCmd.Flags().StringVar(&out, "out", "", "file to write the private JWK to (must not exist)")
-	cmd.AddCommand(newCmd)
+	cmd.AddCommand(newCmd, newRotateCmd())
 	return cmd
 }

@@ -7,18 +7,20 @@ RACE     ?= -race
 BENCHTIME ?= 1s
 COUNT    ?= 1
 
-.PHONY: all build run demo test vet lint fmt bench fuzz clean
+.PHONY: all build run demo test vet lint fmt bench bench-http fuzz clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/civitas
 
-# Until the issuer service lands, `make run` runs the demonstration of the credential core.
+# The issuer service with its defaults: ./civitas-data, SQLite, http://127.0.0.1:8080.
 run: build
-	./$(BIN) demo
+	./$(BIN) serve
 
-demo: run
+# A walk through the credential core (keys, issuance, verification, presentation).
+demo: build
+	./$(BIN) demo
 
 vet:
 	$(GO) vet $(PKGS)
@@ -37,6 +39,11 @@ lint: vet
 # Benchmarks, with the ratios to raw crypto/ed25519 reported as x-ed25519 metrics.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) $(PKGS)
+
+# Load benchmark of the real server over loopback: issuance and verification throughput,
+# p50/p99 latency and server peak RSS. BENCH_ARGS, e.g. --duration 20s --db postgres://…
+bench-http: build
+	$(GO) run ./cmd/civitas-bench --server $(BIN) $(BENCH_ARGS)
 
 # A short run of every fuzz target (FUZZTIME each).
 FUZZTIME ?= 10s

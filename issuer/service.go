@@ -41,6 +41,10 @@ type Options struct {
 	// StatusListSize is the number of entries of each new status list (default and
 	// minimum 131072, the Bitstring Status List minimum).
 	StatusListSize int
+	// StatusCacheTTL bounds how long the service's own verifier reuses a status list read
+	// from the store (default 1 second). Changes made through this process are seen at
+	// once; changes made by another replica within this time.
+	StatusCacheTTL time.Duration
 	// KeyReload is how often keys are re-read from the store to pick up a rotation done
 	// elsewhere (default 5 seconds; negative disables).
 	KeyReload time.Duration
@@ -77,6 +81,8 @@ type Service struct {
 	slots     map[string]*slotPool
 	committer *committer
 	lists     statusCache
+	bits      bitsCache
+	statusTTL time.Duration
 	denied    deniedLimiter
 	metrics   *metrics
 
@@ -116,6 +122,9 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	// The store keeps microseconds in UTC; so does everything the service reports.
+	clock := s.now
+	s.now = func() time.Time { return clock().UTC().Truncate(time.Microsecond) }
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -124,6 +133,9 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	}
 	if s.approvalT <= 0 {
 		s.approvalT = 7 * 24 * time.Hour
+	}
+	if s.statusTTL = o.StatusCacheTTL; s.statusTTL <= 0 {
+		s.statusTTL = time.Second
 	}
 	if s.listSize < statuslist.MinSize {
 		s.listSize = statuslist.MinSize

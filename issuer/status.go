@@ -67,6 +67,9 @@ func (s *Service) SetStatus(ctx context.Context, p Principal, r StatusRequest) (
 	if err != nil {
 		return StatusResult{}, internal("change status", err)
 	}
+	for _, sl := range rec.Slots {
+		s.forgetList(sl.ListID)
+	}
 	if changed {
 		s.metrics.statusSet.WithLabelValues(r.Purpose, fmt.Sprint(r.Value)).Inc()
 	}
@@ -160,7 +163,9 @@ func (s *Service) StatusList(ctx context.Context, listID string) (StatusListCred
 
 // localStatus is the status checker of the service's own verifier: it reads this
 // issuer's lists from the store instead of fetching them over HTTP, and refuses (so
-// verification fails closed) lists of other issuers.
+// verification fails closed) lists of other issuers. Lists are cached for at most
+// Options.StatusCacheTTL; a status change made through this process invalidates its
+// list at once, so only changes made by another replica can take that long to show.
 type localStatus struct{ s *Service }
 
 // CheckStatus implements verifier.StatusChecker.
@@ -170,16 +175,67 @@ func (l localStatus) CheckStatus(ctx context.Context, q verifier.StatusQuery) (b
 	if q.Issuer != l.s.did || !ok || strings.Contains(listID, "/") {
 		return false, errors.New("this service checks the status of its own credentials only")
 	}
-	meta, set, err := l.s.store.StatusList(ctx, listID)
+	bits, err := l.s.listBits(ctx, listID)
 	if err != nil {
-		return false, fmt.Errorf("status list %s: %w", listID, err)
+		return false, err
 	}
-	if meta.Purpose != q.Entry.StatusPurpose {
-		return false, fmt.Errorf("status list %s is for %s, not %s", listID, meta.Purpose, q.Entry.StatusPurpose)
+	if bits.purpose != q.Entry.StatusPurpose {
+		return false, fmt.Errorf("status list %s is for %s, not %s", listID, bits.purpose, q.Entry.StatusPurpose)
 	}
 	idx, err := q.Entry.Index()
-	if err != nil || idx >= meta.Size {
+	if err != nil || idx >= bits.size {
 		return false, fmt.Errorf("status list index out of range")
 	}
-	return slices.Contains(set, idx), nil
+	_, set := bits.set[idx]
+	return set, nil
+}
+
+// listBits is a cached read of a status list's set bits.
+type listBits struct {
+	purpose string
+	size    int
+	set     map[int]struct{}
+	read    time.Time
+}
+
+// bitsCache holds listBits by list ID.
+type bitsCache struct {
+	mu    sync.Mutex
+	lists map[string]listBits
+}
+
+// listBits returns a list's set bits, from the cache when fresh enough.
+func (s *Service) listBits(ctx context.Context, listID string) (listBits, error) {
+	now := time.Now()
+	s.bits.mu.Lock()
+	b, ok := s.bits.lists[listID]
+	s.bits.mu.Unlock()
+	if ok && now.Sub(b.read) < s.statusTTL {
+		return b, nil
+	}
+	meta, set, err := s.store.StatusList(ctx, listID)
+	if err != nil {
+		return listBits{}, fmt.Errorf("status list %s: %w", listID, err)
+	}
+	b = listBits{purpose: meta.Purpose, size: meta.Size, set: make(map[int]struct{}, len(set)), read: now}
+	for _, i := range set {
+		b.set[i] = struct{}{}
+	}
+	s.bits.mu.Lock()
+	if s.bits.lists == nil {
+		s.bits.lists = map[string]listBits{}
+	}
+	if len(s.bits.lists) > 4096 {
+		clear(s.bits.lists)
+	}
+	s.bits.lists[listID] = b
+	s.bits.mu.Unlock()
+	return b, nil
+}
+
+// forgetList drops a list from the bits cache after a change.
+func (s *Service) forgetList(listID string) {
+	s.bits.mu.Lock()
+	delete(s.bits.lists, listID)
+	s.bits.mu.Unlock()
 }

@@ -232,3 +232,12 @@ func (e *env) credentialCount() int {
 	}
 	return len(recs)
 }
+
+func (e *env) mustJSON(v any) string {
+	e.t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(raw)
+}

@@ -142,4 +142,9 @@ CREATE TABLE audit_head (
 );
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
 `,
+	// 2: an index of set bits, so that reading a list's status (on every verification)
+	// does not scan its reserved slots.
+	`
+CREATE INDEX status_slots_set ON status_slots (list_id, idx) WHERE is_set;
+`,
 }

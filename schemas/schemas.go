@@ -16,6 +16,8 @@ const (
 	CredentialsV2URL = "https://www.w3.org/ns/credentials/v2"
 	// SchemaBaseURL prefixes every schema's $id: SchemaBaseURL + name + ".json".
 	SchemaBaseURL = "https://civitas.network/schemas/v1/"
+	// VCTBaseURL prefixes the SD-JWT VC type (vct) of every Civitas type.
+	VCTBaseURL = "https://civitas.network/vct/"
 )
 
 // Names of the Civitas credential types.
@@ -45,10 +47,17 @@ type Type struct {
 	// SubjectType is the value of credentialSubject.type: a string ("Member") or an
 	// array ([]any{"AchievementSubject"}), ready to put into a decoded-JSON map.
 	SubjectType any
+	// AlwaysDisclosed lists the subject claims that are shown in every presentation of
+	// a selectively disclosable credential (SD-JWT VC): what a verifier needs to know
+	// what the credential is about. The other subject claims are the holder's to show.
+	AlwaysDisclosed []string
+	// VCT is the SD-JWT VC type (vct) of the type.
+	VCT string
 }
 
 func (t Type) clone() Type {
 	t.Types = slices.Clone(t.Types)
+	t.AlwaysDisclosed = slices.Clone(t.AlwaysDisclosed)
 	if a, ok := t.SubjectType.([]any); ok {
 		t.SubjectType = slices.Clone(a)
 	}
@@ -62,18 +71,28 @@ var registry = []Type{
 		Types:       []string{"VerifiableCredential", Membership},
 		SchemaID:    SchemaBaseURL + Membership + ".json",
 		SubjectType: "Member",
+		// A membership always says which community it is in; the holder chooses
+		// whether to show role, level and member-since.
+		AlwaysDisclosed: []string{"type", "community"},
+		VCT:             VCTBaseURL + Membership,
 	},
 	{
 		Name:        Residency,
 		Types:       []string{"VerifiableCredential", Residency},
 		SchemaID:    SchemaBaseURL + Residency + ".json",
 		SubjectType: "Resident",
+		// A residency always says where and when; the unit is the holder's to show.
+		AlwaysDisclosed: []string{"type", "node", "residencePeriod"},
+		VCT:             VCTBaseURL + Residency,
 	},
 	{
 		Name:        Contribution,
 		Types:       []string{"VerifiableCredential", "AchievementCredential", Contribution},
 		SchemaID:    SchemaBaseURL + Contribution + ".json",
 		SubjectType: []any{"AchievementSubject"},
+		// A badge always says what was achieved; points are the holder's to show.
+		AlwaysDisclosed: []string{"type", "achievement"},
+		VCT:             VCTBaseURL + Contribution,
 	},
 }
 
@@ -160,4 +179,14 @@ func ExampleSubject(name string) []byte {
 		return nil
 	}
 	return b
+}
+
+// ByVCT returns the Civitas type whose SD-JWT VC type is vct.
+func ByVCT(vct string) (Type, bool) {
+	for _, t := range registry {
+		if t.VCT == vct {
+			return t.clone(), true
+		}
+	}
+	return Type{}, false
 }

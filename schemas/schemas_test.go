@@ -521,3 +521,24 @@ func BenchmarkValidateCredentialInvalid(b *testing.B) {
 		}
 	}
 }
+
+func TestVCTAndDisclosure(t *testing.T) {
+	for _, typ := range Types() {
+		got, ok := ByVCT(typ.VCT)
+		if !ok || got.Name != typ.Name || typ.VCT != VCTBaseURL+typ.Name {
+			t.Errorf("%s: ByVCT(%q) = %v, %v", typ.Name, typ.VCT, got.Name, ok)
+		}
+		var subject map[string]any
+		if err := json.Unmarshal(ExampleSubject(typ.Name), &subject); err != nil {
+			t.Fatal(err)
+		}
+		for _, claim := range typ.AlwaysDisclosed {
+			if _, ok := subject[claim]; !ok {
+				t.Errorf("%s: always-disclosed claim %q is not in the example subject", typ.Name, claim)
+			}
+		}
+	}
+	if _, ok := ByVCT("https://example.org/vct/Other"); ok {
+		t.Error("unknown vct found")
+	}
+}

@@ -14,6 +14,7 @@ require (
 	github.com/trustbloc/did-go v1.3.5
 	golang.org/x/crypto v0.58.0
 	modernc.org/sqlite v1.61.1
+	rsc.io/qr v0.2.0
 )
 
 require (

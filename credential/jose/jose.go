@@ -76,6 +76,28 @@ type Token struct {
 // wantTyp is empty; no crit or b64) and decodes its payload. Token.Typ is normalized to
 // TypCredential or TypPresentation. Parse verifies nothing cryptographic.
 func Parse(token []byte, wantTyp string) (*Token, error) {
+	t, err := ParseJWS(token)
+	if err != nil {
+		return nil, err
+	}
+	switch strings.ToLower(t.Typ) {
+	case TypCredential, MediaTypeCredential:
+		t.Typ = TypCredential
+	case TypPresentation, MediaTypePresentation:
+		t.Typ = TypPresentation
+	default:
+		return nil, fmt.Errorf("%w: typ %q is neither %s nor %s", ErrMalformed, truncate(t.Typ), TypCredential, TypPresentation)
+	}
+	if wantTyp != "" && t.Typ != wantTyp {
+		return nil, fmt.Errorf("%w: typ is %q, want %q", ErrMalformed, t.Typ, wantTyp)
+	}
+	return t, nil
+}
+
+// ParseJWS is Parse for a compact JWS of any typ (proofs of possession, key binding
+// JWTs): the same structural checks, with typ required but not interpreted. Callers
+// compare Token.Typ with what they expect.
+func ParseJWS(token []byte) (*Token, error) {
 	token = bytes.TrimSpace(token)
 	if len(token) > maxTokenSize {
 		return nil, fmt.Errorf("%w: token larger than %d bytes", ErrMalformed, maxTokenSize)
@@ -114,19 +136,8 @@ func Parse(token []byte, wantTyp string) (*Token, error) {
 	if t.Kid, ok = header["kid"].(string); !ok || t.Kid == "" {
 		return nil, fmt.Errorf("%w: header has no kid", ErrMalformed)
 	}
-	if t.Typ, ok = header["typ"].(string); !ok {
+	if t.Typ, ok = header["typ"].(string); !ok || t.Typ == "" {
 		return nil, fmt.Errorf("%w: header has no typ", ErrMalformed)
-	}
-	switch strings.ToLower(t.Typ) {
-	case TypCredential, MediaTypeCredential:
-		t.Typ = TypCredential
-	case TypPresentation, MediaTypePresentation:
-		t.Typ = TypPresentation
-	default:
-		return nil, fmt.Errorf("%w: typ %q is neither %s nor %s", ErrMalformed, truncate(t.Typ), TypCredential, TypPresentation)
-	}
-	if wantTyp != "" && t.Typ != wantTyp {
-		return nil, fmt.Errorf("%w: typ is %q, want %q", ErrMalformed, t.Typ, wantTyp)
 	}
 	if _, ok := header["crit"]; ok {
 		return nil, fmt.Errorf("%w: critical header extensions are not supported", ErrMalformed)
@@ -174,6 +185,13 @@ func AlgorithmFor(pub crypto.PublicKey) (jwa.SignatureAlgorithm, error) {
 		}
 	}
 	return jwa.SignatureAlgorithm{}, fmt.Errorf("%w: unsupported key type %T", ErrAlgorithm, pub)
+}
+
+// SignJWS produces a compact JWS over payload with the given typ and kid, signed with
+// the algorithm of key's type (EdDSA or ES256). It is for JWTs other than credentials
+// and presentations: proofs of possession, key binding JWTs.
+func SignJWS(payload []byte, typ, kid string, key crypto.Signer) (string, error) {
+	return sign(payload, typ, kid, key)
 }
 
 // sign produces a compact JWS over payload with the given typ and kid.

@@ -87,7 +87,9 @@ type Store interface {
 	// CommitIssuance stores a batch of issued credentials in one transaction: each
 	// credential row, its slots (which must be reserved and unused, else ErrConflict),
 	// its approval's transition to issued (when ApprovalID is set; ErrConflict when the
-	// approval is no longer pending) and its audit entries. Either all are stored or none.
+	// approval is no longer pending), its offer's transition to issued (when OfferID is
+	// set; ErrConflict when the offer is not redeemed) and its audit entries. An unknown
+	// approval or offer is ErrNotFound. Either all are stored or none.
 	CommitIssuance(ctx context.Context, batch []Issuance) error
 	// Credential returns an issued credential by ID.
 	Credential(ctx context.Context, id string) (CredentialRecord, error)
@@ -128,6 +130,42 @@ type Store interface {
 	// MonthlyCounts returns, for the month [from, to), the number of credentials issued,
 	// revoked and suspended, per credential type and node.
 	MonthlyCounts(ctx context.Context, from, to time.Time) ([]Count, error)
+
+	// Offers (OpenID4VCI pre-authorized code flow) and nonces. In these methods an
+	// empty ID, a hash that is not 32 bytes (SHA-256) or an unusable time is
+	// ErrInvalid, also in the lookups.
+
+	// CreateOffer stores an OpenID4VCI credential offer in state OfferOffered. A
+	// duplicate ID or code hash is ErrConflict; an offer that is not new (see
+	// Offer.Validate) is ErrInvalid.
+	CreateOffer(ctx context.Context, o Offer, audit ...AuditEntry) error
+	// Offer returns an offer by ID.
+	Offer(ctx context.Context, id string) (Offer, error)
+	// OfferByCode returns the offer whose pre-authorized code hashes to codeHash.
+	OfferByCode(ctx context.Context, codeHash []byte) (Offer, error)
+	// OfferByToken returns the offer whose access token hashes to tokenHash.
+	OfferByToken(ctx context.Context, tokenHash []byte) (Offer, error)
+	// Offers lists offers in state (all when empty), newest first. An unknown state is
+	// ErrInvalid.
+	Offers(ctx context.Context, state string, limit int) ([]Offer, error)
+	// RedeemOffer moves an offer from OfferOffered to OfferRedeemed and records the hash
+	// and expiry of the access token issued for it; ErrConflict when the offer is not in
+	// state OfferOffered (a code is redeemed once) or another offer has the token hash,
+	// ErrNotFound when unknown. Whether the offer has expired is the caller's to check.
+	RedeemOffer(ctx context.Context, id string, tokenHash []byte, tokenExpires time.Time, audit ...AuditEntry) error
+	// FailOfferAttempt counts a wrong transaction code on an offer in state OfferOffered
+	// and returns the count; when it reaches max (at least 1) the offer moves to
+	// OfferBurned in the same change. ErrConflict when the offer is not in state
+	// OfferOffered, ErrNotFound when unknown.
+	FailOfferAttempt(ctx context.Context, id string, max int, audit ...AuditEntry) (attempts int, err error)
+
+	// CreateNonce stores a single-use nonce (its hash) valid until expires. A duplicate
+	// is ErrConflict.
+	CreateNonce(ctx context.Context, hash []byte, expires time.Time) error
+	// ConsumeNonce deletes the nonce and succeeds only if it existed and had not expired
+	// at now (now is before expires); otherwise ErrNotFound. Two concurrent calls for one
+	// nonce: exactly one succeeds. Expired nonces may be deleted along the way.
+	ConsumeNonce(ctx context.Context, hash []byte, now time.Time) error
 }
 
 // Roles of API tokens.
@@ -141,6 +179,14 @@ const (
 const (
 	PurposeRevocation = "revocation"
 	PurposeSuspension = "suspension"
+)
+
+// Offer states.
+const (
+	OfferOffered  = "offered"  // waiting for the wallet to redeem the pre-authorized code
+	OfferRedeemed = "redeemed" // code exchanged for an access token; waiting for the credential request
+	OfferIssued   = "issued"   // the credential was issued
+	OfferBurned   = "burned"   // too many wrong transaction codes
 )
 
 // Approval states.
@@ -208,6 +254,10 @@ type Issuance struct {
 	Slots []Slot
 	// ApprovalID, when set, is the approval request this issuance completes.
 	ApprovalID string
+	// OfferID, when set, is the OpenID4VCI offer this issuance completes: CommitIssuance
+	// moves it from OfferRedeemed to OfferIssued with the credential's ID (ErrConflict
+	// when it is not in state OfferRedeemed, ErrNotFound when unknown).
+	OfferID string
 	// Audit holds the entries describing the issuance.
 	Audit []AuditEntry
 }
@@ -303,4 +353,36 @@ type Count struct {
 	Issued    int    `json:"issued"`
 	Revoked   int    `json:"revoked"`
 	Suspended int    `json:"suspended"`
+}
+
+// Offer is an OpenID4VCI credential offer (pre-authorized code flow). Secrets (the
+// pre-authorized code, the transaction code, the access token) are stored as SHA-256
+// hashes only.
+type Offer struct {
+	ID string
+	// CodeHash is the SHA-256 of the pre-authorized code.
+	CodeHash []byte
+	// TxCodeHash is the SHA-256 of the transaction code, or nil when none is required.
+	TxCodeHash []byte
+	// Type is the credential type offered, Node its node (residency) or "", Format the
+	// OpenID4VCI format (jwt_vc_json, ldp_vc, dc+sd-jwt).
+	Type, Node, Format string
+	// Subject is the member DID the offer is for.
+	Subject string
+	// Request is the issuance request as JSON.
+	Request []byte
+	// CreatedBy is the token that made the offer.
+	CreatedBy string
+	// CreatedAt and ExpiresAt bound the pre-authorized code's life.
+	CreatedAt, ExpiresAt time.Time
+	// State is one of the Offer… constants.
+	State string
+	// Attempts counts wrong transaction codes.
+	Attempts int
+	// TokenHash is the SHA-256 of the access token issued at redemption; TokenExpiresAt
+	// is its end.
+	TokenHash      []byte
+	TokenExpiresAt time.Time
+	// CredentialID is set once issued.
+	CredentialID string
 }

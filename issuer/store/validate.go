@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -131,7 +132,7 @@ func (i Issuance) Validate() error {
 	switch {
 	case c.ID == "":
 		return invalid("credential ID is empty")
-	case !ValidText(c.ID, c.Type, c.Subject, c.Node, c.Format, c.IssuedBy, i.ApprovalID):
+	case !ValidText(c.ID, c.Type, c.Subject, c.Node, c.Format, c.IssuedBy, i.ApprovalID, i.OfferID):
 		return invalid("credential fields are not valid text")
 	case c.Type == "" || c.Subject == "" || c.Format == "" || c.IssuedBy == "":
 		return invalid("credential %q lacks its type, subject, format or issuer token", c.ID)
@@ -251,6 +252,51 @@ func ValidateReserve(purpose string, n, listSize int) error {
 		return invalid("cannot reserve %d slots (1 to %d)", n, MaxReserve)
 	case listSize < 2 || listSize > MaxListSize:
 		return invalid("list size %d out of range (2 to %d)", listSize, MaxListSize)
+	}
+	return nil
+}
+
+// ValidHash reports whether b has the size of a SHA-256 hash, the only hash the store
+// keeps of secrets (token secrets, pre-authorized codes, transaction codes, access
+// tokens, nonces).
+func ValidHash(b []byte) bool { return len(b) == sha256.Size }
+
+// ValidOfferState reports whether state is one of the Offer… constants.
+func ValidOfferState(state string) bool {
+	switch state {
+	case OfferOffered, OfferRedeemed, OfferIssued, OfferBurned:
+		return true
+	}
+	return false
+}
+
+// Validate checks an offer before it is created: it must be new (offered or with no
+// state, no attempts, no access token, no credential), carry a SHA-256 code hash and,
+// when a transaction code is required, its SHA-256 hash, and expire after it is
+// created (as stored, to the microsecond). An empty, non-nil TxCodeHash counts as
+// none.
+func (o Offer) Validate() error {
+	switch {
+	case o.ID == "":
+		return invalid("offer ID is empty")
+	case !ValidText(o.ID, o.Type, o.Node, o.Format, o.Subject, o.CreatedBy):
+		return invalid("offer fields are not valid text")
+	case !ValidHash(o.CodeHash):
+		return invalid("offer %q: code hash is %d bytes, want 32 (SHA-256)", o.ID, len(o.CodeHash))
+	case len(o.TxCodeHash) != 0 && !ValidHash(o.TxCodeHash):
+		return invalid("offer %q: transaction code hash is %d bytes, want 32 (SHA-256)", o.ID, len(o.TxCodeHash))
+	case o.Type == "" || o.Format == "" || o.Subject == "" || o.CreatedBy == "":
+		return invalid("offer %q lacks its type, format, subject or creator", o.ID)
+	case len(o.Request) == 0:
+		return invalid("offer %q has no request", o.ID)
+	case o.State != "" && o.State != OfferOffered:
+		return invalid("offer %q is created in state %q", o.ID, o.State)
+	case o.Attempts != 0 || len(o.TokenHash) != 0 || !o.TokenExpiresAt.IsZero() || o.CredentialID != "":
+		return invalid("offer %q is created with attempts, an access token or a credential", o.ID)
+	case !ValidTime(o.CreatedAt) || !ValidTime(o.ExpiresAt):
+		return invalid("offer %q has no valid creation or expiry time", o.ID)
+	case !o.ExpiresAt.Truncate(time.Microsecond).After(o.CreatedAt.Truncate(time.Microsecond)):
+		return invalid("offer %q does not expire after it is created (to the microsecond)", o.ID)
 	}
 	return nil
 }

@@ -18,7 +18,12 @@
 //     its last lock, chains under it and commits; ReserveSlots serializes per purpose
 //     on the purpose's row in status_current and inserts slots with INSERT … ON
 //     CONFLICT DO NOTHING on the (list_id, idx) primary key, drawing a new random index
-//     for each collision, so no (list, index) is handed out twice.
+//     for each collision, so no (list, index) is handed out twice. Offer transitions
+//     are conditional updates (WHERE state = 'offered', WHERE state = 'redeemed'), so
+//     a code is redeemed once and no attempt counts after the burn; ConsumeNonce is one
+//     conditional DELETE, which exactly one of concurrent consumers wins, and prunes
+//     expired nonces with FOR UPDATE SKIP LOCKED, so it never waits for another
+//     consumer.
 //   - Times are timestamptz (microseconds, as the audit hashes need); bytes kept
 //     exactly as given (bodies, JWKs, audit details) are bytea.
 //

@@ -147,4 +147,39 @@ INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
 	`
 CREATE INDEX status_slots_set ON status_slots (list_id, idx) WHERE is_set;
 `,
+	// 3: OpenID4VCI pre-authorized code offers and single-use nonces. Secrets are
+	// SHA-256 hashes. The CHECKs tie the columns to the state: an access token exactly
+	// once redeemed, a credential exactly once issued. code_hash and token_hash are
+	// looked up through their unique indexes; nonces are pruned by expiry.
+	`
+CREATE TABLE offers (
+	id               text COLLATE "C" PRIMARY KEY,
+	code_hash        bytea NOT NULL UNIQUE CHECK (length(code_hash) = 32),
+	tx_code_hash     bytea CHECK (length(tx_code_hash) = 32),
+	type             text NOT NULL,
+	node             text NOT NULL,
+	format           text NOT NULL,
+	subject          text NOT NULL,
+	request          bytea NOT NULL,
+	created_by       text NOT NULL,
+	created_at       timestamptz NOT NULL,
+	expires_at       timestamptz NOT NULL,
+	state            text NOT NULL CHECK (state IN ('offered', 'redeemed', 'issued', 'burned')),
+	attempts         integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+	token_hash       bytea UNIQUE CHECK (length(token_hash) = 32),
+	token_expires_at timestamptz,
+	credential_id    text COLLATE "C" REFERENCES credentials (id),
+	CHECK ((token_hash IS NULL) = (token_expires_at IS NULL)),
+	CHECK ((token_hash IS NOT NULL) = (state IN ('redeemed', 'issued'))),
+	CHECK ((credential_id IS NOT NULL) = (state = 'issued'))
+);
+CREATE INDEX offers_created ON offers (created_at, id);
+CREATE INDEX offers_state ON offers (state, created_at, id);
+
+CREATE TABLE nonces (
+	hash       bytea PRIMARY KEY CHECK (length(hash) = 32),
+	expires_at timestamptz NOT NULL
+);
+CREATE INDEX nonces_expires ON nonces (expires_at);
+`,
 }

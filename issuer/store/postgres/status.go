@@ -113,7 +113,8 @@ func insertSlots(ctx context.Context, tx pgx.Tx, list string, size, k int) ([]in
 }
 
 // CommitIssuance stores a batch of issued credentials in one transaction. The
-// credential inserts, slot and approval updates go to the server in one round trip.
+// credential inserts, slot, approval and offer updates go to the server in one round
+// trip.
 func (s *Store) CommitIssuance(ctx context.Context, batch []store.Issuance) error {
 	for _, is := range batch {
 		if err := is.Validate(); err != nil {
@@ -126,8 +127,10 @@ func (s *Store) CommitIssuance(ctx context.Context, batch []store.Issuance) erro
 	err := s.write(ctx, func(tx pgx.Tx) error {
 		// expect[i] explains a queued statement that must change exactly one row.
 		type expect struct {
-			why        error // nil: an insert, which fails by error instead
-			approvalID string
+			why error // nil: an insert, which fails by error instead
+			// exists, when set, tells a missing row (store.ErrNotFound) from one in
+			// the wrong state (store.ErrConflict, because notWhy).
+			exists, id, kind, notWhy string
 		}
 		var expects []expect
 		b := &pgx.Batch{}
@@ -147,7 +150,13 @@ func (s *Store) CommitIssuance(ctx context.Context, batch []store.Issuance) erro
 			}
 			if is.ApprovalID != "" {
 				b.Queue(`UPDATE approvals SET state = 'issued', credential_id = $1 WHERE id = $2 AND state = 'pending'`, c.ID, is.ApprovalID)
-				expects = append(expects, expect{why: fmt.Errorf("credential %q", c.ID), approvalID: is.ApprovalID})
+				expects = append(expects, expect{why: fmt.Errorf("credential %q", c.ID),
+					exists: `SELECT 1 FROM approvals WHERE id = $1`, id: is.ApprovalID, kind: "approval", notWhy: "approval is not pending"})
+			}
+			if is.OfferID != "" {
+				b.Queue(`UPDATE offers SET state = 'issued', credential_id = $1 WHERE id = $2 AND state = 'redeemed'`, c.ID, is.OfferID)
+				expects = append(expects, expect{why: fmt.Errorf("credential %q", c.ID),
+					exists: `SELECT 1 FROM offers WHERE id = $1`, id: is.OfferID, kind: "offer", notWhy: "offer is not redeemed"})
 			}
 			audit = append(audit, is.Audit...)
 		}
@@ -168,11 +177,11 @@ func (s *Store) CommitIssuance(ctx context.Context, batch []store.Issuance) erro
 			return mapErr(err)
 		}
 		if failed != nil {
-			if failed.approvalID == "" {
+			if failed.exists == "" {
 				return failed.why
 			}
-			err := existsOr(ctx, tx, `SELECT 1 FROM approvals WHERE id = $1`, failed.approvalID, "approval is not pending")
-			return fmt.Errorf("%w: approval %q: %w", failed.why, failed.approvalID, err)
+			err := existsOr(ctx, tx, failed.exists, failed.id, failed.notWhy)
+			return fmt.Errorf("%w: %s %q: %w", failed.why, failed.kind, failed.id, err)
 		}
 		return appendAudit(ctx, tx, audit)
 	})

@@ -22,5 +22,6 @@
 // locks serialize writers and busy_timeout makes them wait) but contends for the
 // single writer lock; use the postgres package to run several processes. It does not
 // work on network file systems, which break SQLite's WAL locking. It does not back
-// up, vacuum or prune anything.
+// up or vacuum, and prunes nothing but expired nonces (a bounded number per
+// ConsumeNonce).
 package sqlite

@@ -140,4 +140,39 @@ INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
 	`
 CREATE INDEX status_slots_set ON status_slots (list_id, idx) WHERE is_set = 1;
 `,
+	// 3: OpenID4VCI pre-authorized code offers and single-use nonces. Secrets are
+	// SHA-256 hashes. The CHECKs tie the columns to the state: an access token exactly
+	// once redeemed, a credential exactly once issued. code_hash and token_hash are
+	// looked up through their unique indexes; nonces are pruned by expiry.
+	`
+CREATE TABLE offers (
+	id               TEXT PRIMARY KEY,
+	code_hash        BLOB NOT NULL UNIQUE CHECK (length(code_hash) = 32),
+	tx_code_hash     BLOB CHECK (tx_code_hash IS NULL OR length(tx_code_hash) = 32),
+	type             TEXT NOT NULL,
+	node             TEXT NOT NULL,
+	format           TEXT NOT NULL,
+	subject          TEXT NOT NULL,
+	request          BLOB NOT NULL,
+	created_by       TEXT NOT NULL,
+	created_at       INTEGER NOT NULL,
+	expires_at       INTEGER NOT NULL,
+	state            TEXT NOT NULL CHECK (state IN ('offered', 'redeemed', 'issued', 'burned')),
+	attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+	token_hash       BLOB UNIQUE CHECK (token_hash IS NULL OR length(token_hash) = 32),
+	token_expires_at INTEGER,
+	credential_id    TEXT REFERENCES credentials (id),
+	CHECK ((token_hash IS NULL) = (token_expires_at IS NULL)),
+	CHECK ((token_hash IS NOT NULL) = (state IN ('redeemed', 'issued'))),
+	CHECK ((credential_id IS NOT NULL) = (state = 'issued'))
+) STRICT;
+CREATE INDEX offers_created ON offers (created_at, id);
+CREATE INDEX offers_state ON offers (state, created_at, id);
+
+CREATE TABLE nonces (
+	hash       BLOB PRIMARY KEY CHECK (length(hash) = 32),
+	expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX nonces_expires ON nonces (expires_at);
+`,
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -272,5 +273,46 @@ func TestClock(t *testing.T) {
 	l, _, err := s.StatusList(ctx, slots[0].ListID)
 	if err != nil || !l.CreatedAt.Equal(t0.Truncate(time.Microsecond)) {
 		t.Fatalf("list %+v, %v; want created at %v", l, err, t0)
+	}
+}
+
+// TestMigrateFromVersion2 upgrades a database of the previous schema version: its
+// data stays, and the offers and nonces of version 3 work afterwards.
+func TestMigrateFromVersion2(t *testing.T) {
+	ctx := t.Context()
+	s := newTestStore(t)
+	if err := s.migrate(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMember(ctx, store.Member{DID: "did:key:z6old", CreatedAt: t0}, audit("member.create")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Offers(ctx, "", 0); err == nil {
+		t.Fatal("a version 2 database lists offers")
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	if err := s.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != len(migrations) || version != 3 {
+		t.Fatalf("schema version %d, %v; want 3", version, err)
+	}
+	if _, err := s.Member(ctx, "did:key:z6old"); err != nil {
+		t.Fatalf("member written before the upgrade: %v", err)
+	}
+	code := sha256.Sum256([]byte("code"))
+	o := store.Offer{ID: "of-1", CodeHash: code[:], Type: "MembershipCredential", Format: "jwt_vc_json", Subject: "did:key:z6old",
+		Request: []byte("{}"), CreatedBy: "tok", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
+	if err := s.CreateOffer(ctx, o, audit("offer.create")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateNonce(ctx, code[:], t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConsumeNonce(ctx, code[:], t0); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := store.VerifyChain(ctx, s); err != nil || n != 2 {
+		t.Fatalf("VerifyChain = %d, %v", n, err)
 	}
 }

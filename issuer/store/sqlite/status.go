@@ -166,6 +166,19 @@ func (s *Store) CommitIssuance(ctx context.Context, batch []store.Issuance) erro
 					return fmt.Errorf("credential %q: approval %q: %w", c.ID, is.ApprovalID, err)
 				}
 			}
+			if is.OfferID != "" {
+				res, err := tx.ExecContext(ctx, `UPDATE offers SET state = 'issued', credential_id = ? WHERE id = ? AND state = 'redeemed'`,
+					c.ID, is.OfferID)
+				if err != nil {
+					return err
+				}
+				if n, err := res.RowsAffected(); err != nil {
+					return err
+				} else if n != 1 {
+					err := existsOr(ctx, tx, `SELECT 1 FROM offers WHERE id = ?`, is.OfferID, "offer is not redeemed")
+					return fmt.Errorf("credential %q: offer %q: %w", c.ID, is.OfferID, err)
+				}
+			}
 			audit = append(audit, is.Audit...)
 		}
 		return appendAudit(ctx, tx, audit)

@@ -279,9 +279,27 @@ func testMixedConcurrent(t *testing.T, s store.Store) {
 		if _, err := st.AddVote(ctx, ap, "tok-s", base, entry("approval.vote", ap)); err != nil {
 			return err
 		}
+		of := offer(fmt.Sprintf("of-w%d", i), base)
+		if err := st.CreateOffer(ctx, of, entry("offer.create", of.ID)); err != nil {
+			return err
+		}
+		if err := st.RedeemOffer(ctx, of.ID, tokenHash("token:"+of.ID), at(time.Hour), entry("offer.redeem", of.ID)); err != nil {
+			return err
+		}
+		if err := st.CreateNonce(ctx, tokenHash("nonce:"+of.ID), at(time.Hour)); err != nil {
+			return err
+		}
+		if err := st.ConsumeNonce(ctx, tokenHash("nonce:"+of.ID), base); err != nil {
+			return err
+		}
+		oid := fmt.Sprintf("urn:c:o%d", i)
+		ois := store.Issuance{Credential: cred(oid, "MembershipCredential", did, "", base), OfferID: of.ID, Audit: []store.AuditEntry{entry("credential.issue", oid)}}
+		if err := st.CommitIssuance(ctx, []store.Issuance{ois}); err != nil {
+			return err
+		}
 		return st.AppendAudit(ctx, entry("auth.denied", did))
 	})
 	mustAll(t, "concurrent writes", errs)
-	verify(t, s, workers*6)
-	verify(t, other, workers*6)
+	verify(t, s, workers*9)
+	verify(t, other, workers*9)
 }

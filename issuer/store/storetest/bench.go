@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/civitas-net/civitas/issuer/store"
 )
@@ -17,6 +18,8 @@ const benchListSize = 131072
 //     each with a revocation and a suspension slot and one audit entry, reporting
 //     credentials per second (creds/s). Slots are reserved outside the timer.
 //   - ReserveSlots/n=2: one call reserving two slots.
+//   - Nonce/create+consume: CreateNonce then ConsumeNonce of one nonce, as one
+//     credential request of the pre-authorized code flow does.
 func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 	for _, n := range []int{1, 64} {
 		b.Run(fmt.Sprintf("CommitIssuance/batch=%d", n), func(b *testing.B) {
@@ -55,6 +58,25 @@ func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "creds/s")
 		})
 	}
+	b.Run("Nonce/create+consume", func(b *testing.B) {
+		s := open(b)
+		ctx := b.Context()
+		if err := s.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			i++
+			h := tokenHash(fmt.Sprint("bench-nonce:", i))
+			if err := s.CreateNonce(ctx, h, at(time.Hour)); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.ConsumeNonce(ctx, h, base); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("ReserveSlots/n=2", func(b *testing.B) {
 		s := open(b)
 		ctx := b.Context()

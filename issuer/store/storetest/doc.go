@@ -1,9 +1,10 @@
 // Package storetest is the conformance suite of store.Store: Run checks an
 // implementation against the contract written in package store (atomic writes with
 // their audit entries, the audit hash chain, status slots reserved at random and never
-// twice, all-or-nothing issuance batches, conditional approval transitions, the
-// sentinel errors for bad input, conflicts and missing records), including its
-// behaviour under concurrent use; Bench measures issuance and slot reservation.
+// twice, all-or-nothing issuance batches, conditional approval and OpenID4VCI offer
+// transitions, single-use nonces, the sentinel errors for bad input, conflicts and
+// missing records), including its behaviour under concurrent use; Bench measures
+// issuance, slot reservation and the nonce round trip.
 //
 // Implementations run it from their own tests. Optional abilities of the store under
 // test, found by type assertion, widen the suite: Tamperer (edit the audit log behind

@@ -61,6 +61,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditConcurrent", false, testAuditConcurrent},
 		{"AuditTamper", false, testAuditTamper},
 		{"MonthlyCounts", false, testMonthlyCounts},
+		{"Offers", false, testOffers},
+		{"OfferIssuance", false, testOfferIssuance},
+		{"OffersConcurrent", false, testOffersConcurrent},
+		{"Nonces", false, testNonces},
+		{"NoncesConcurrent", false, testNoncesConcurrent},
 		{"MixedConcurrent", false, testMixedConcurrent},
 	}
 	for _, tc := range tests {
@@ -193,6 +198,11 @@ func testMigrate(t *testing.T, s store.Store) {
 	must(t, "StatusLists", err)
 	if len(lists) != 0 {
 		t.Fatalf("new store has %d status lists", len(lists))
+	}
+	offers, err := s.Offers(ctx, "", 0)
+	must(t, "Offers", err)
+	if len(offers) != 0 {
+		t.Fatalf("new store has %d offers", len(offers))
 	}
 	verify(t, s, 0)
 }

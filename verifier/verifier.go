@@ -152,6 +152,8 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, p *Policy) Result {
 		default:
 			return fail(UnsupportedFormat, "a JSON document that is neither a verifiable credential nor a presentation")
 		}
+	case bytes.IndexByte(in, '~') > 0:
+		return v.verifySDJWT(ctx, string(in), p)
 	case bytes.HasPrefix(in, []byte("data:")):
 		media, token, err := credential.ParseDataURL(string(in))
 		if err != nil {

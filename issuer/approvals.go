@@ -105,7 +105,7 @@ func (s *Service) Approve(ctx context.Context, p Principal, id string) (Approval
 		if err := json.Unmarshal(a.Request, &sp); err != nil {
 			return ApprovalView{}, internal("decode approval request", err)
 		}
-		issued, err = s.issueNow(ctx, p.TokenID, sp, id, map[string]any{"requestedBy": a.RequestedBy})
+		issued, err = s.issueNow(ctx, p.TokenID, sp, issueLink{approvalID: id}, map[string]any{"requestedBy": a.RequestedBy})
 		if err != nil && CodeOf(err) != CodeApprovalClosed {
 			return ApprovalView{}, err
 		}

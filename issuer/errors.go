@@ -25,6 +25,7 @@ const (
 	CodeAlreadyVoted       Code = "already_voted"
 	CodeOwnRequest         Code = "own_request"
 	CodeApprovalClosed     Code = "approval_closed"
+	CodeApprovalRequired   Code = "approval_required"
 	CodeUnavailable        Code = "unavailable"
 	CodeInternal           Code = "internal_error"
 	CodeVerificationFailed Code = "verification_failed"

@@ -196,7 +196,7 @@ func (s *Service) Issue(ctx context.Context, p Principal, in IssueRequest) (Issu
 		}
 		return IssueResult{Approval: &a}, nil
 	}
-	issued, err := s.issueNow(ctx, p.TokenID, sp, "", nil)
+	issued, err := s.issueNow(ctx, p.TokenID, sp, issueLink{}, nil)
 	if err != nil {
 		return IssueResult{}, err
 	}
@@ -230,9 +230,16 @@ func (s *Service) activeKeyAlgorithm() string {
 	return string(s.keys.keys[len(s.keys.keys)-1].alg)
 }
 
+// issueLink ties an issuance to the approval or offer it completes.
+type issueLink struct {
+	approvalID, offerID string
+	// holderJWK is the holder's public key, for SD-JWT VCs (cnf).
+	holderJWK map[string]any
+}
+
 // issueNow reserves status slots, builds and signs the credential, and stores it with
-// group commit. approvalID, when set, marks the approval issued in the same transaction.
-func (s *Service) issueNow(ctx context.Context, actor string, sp issueSpec, approvalID string, extra map[string]any) (*Issued, error) {
+// group commit. The link's approval or offer is completed in the same transaction.
+func (s *Service) issueNow(ctx context.Context, actor string, sp issueSpec, link issueLink, extra map[string]any) (*Issued, error) {
 	var slots []store.Slot
 	var status []map[string]any
 	for _, purpose := range []string{store.PurposeRevocation, store.PurposeSuspension} {
@@ -248,39 +255,49 @@ func (s *Service) issueNow(ctx context.Context, actor string, sp issueSpec, appr
 		status = append(status, e.Map())
 	}
 	iss := s.activeIssuer()
-	sec, err := iss.Issue(ctx, Request{Type: sp.Type, Subject: sp.Subject, ValidUntil: sp.ValidUntil, Status: status, Evidence: sp.Evidence}, sp.Format)
-	switch {
-	case errors.Is(err, ErrRequest):
-		return nil, &Error{Code: CodeSchemaInvalid, Message: strings.TrimPrefix(err.Error(), ErrRequest.Error()+": ")}
-	case errors.Is(err, ErrFormat):
-		return nil, &Error{Code: CodeUnsupportedFormat, Message: err.Error()}
-	case err != nil:
-		return nil, internal("sign credential", err)
+	var rec store.CredentialRecord
+	var vc map[string]any
+	if sp.Format == FormatSDJWT {
+		var err error
+		if rec, err = s.signSDJWT(iss, sp, status, link.holderJWK); err != nil {
+			return nil, err
+		}
+	} else {
+		sec, err := iss.Issue(ctx, Request{Type: sp.Type, Subject: sp.Subject, ValidUntil: sp.ValidUntil, Status: status, Evidence: sp.Evidence}, sp.Format)
+		switch {
+		case errors.Is(err, ErrRequest):
+			return nil, &Error{Code: CodeSchemaInvalid, Message: strings.TrimPrefix(err.Error(), ErrRequest.Error()+": ")}
+		case errors.Is(err, ErrFormat):
+			return nil, &Error{Code: CodeUnsupportedFormat, Message: err.Error()}
+		case err != nil:
+			return nil, internal("sign credential", err)
+		}
+		var body []byte
+		if vc, body, err = envelope(sec); err != nil {
+			return nil, internal("encode credential", err)
+		}
+		c, err := credential.FromDocument(sec.Document)
+		if err != nil {
+			return nil, internal("issued credential", err)
+		}
+		rec = store.CredentialRecord{ID: c.ID, IssuedAt: c.ValidFrom, ValidUntil: c.ValidUntil, Body: body}
 	}
-	vc, body, err := envelope(sec)
-	if err != nil {
-		return nil, internal("encode credential", err)
-	}
-	c, err := credential.FromDocument(sec.Document)
-	if err != nil {
-		return nil, internal("issued credential", err)
-	}
-	rec := store.CredentialRecord{
-		ID: c.ID, Type: sp.Type, Subject: sp.subjectID(), Node: sp.node(), Format: string(sp.Format),
-		IssuedAt: c.ValidFrom, ValidUntil: c.ValidUntil, IssuedBy: actor, Body: body, Slots: slots,
-	}
+	rec.Type, rec.Subject, rec.Node, rec.Format, rec.IssuedBy, rec.Slots = sp.Type, sp.subjectID(), sp.node(), string(sp.Format), actor, slots
 	details := map[string]any{"type": sp.Type, "format": sp.Format, "key": iss.key.KeyID}
 	if rec.Node != "" {
 		details["node"] = rec.Node
 	}
-	if approvalID != "" {
-		details["approval"] = approvalID
+	if link.approvalID != "" {
+		details["approval"] = link.approvalID
+	}
+	if link.offerID != "" {
+		details["offer"] = link.offerID
 	}
 	for k, v := range extra {
 		details[k] = v
 	}
-	err = s.committer.commit(ctx, store.Issuance{
-		Credential: rec, Slots: slots, ApprovalID: approvalID,
+	err := s.committer.commit(ctx, store.Issuance{
+		Credential: rec, Slots: slots, ApprovalID: link.approvalID, OfferID: link.offerID,
 		Audit: []store.AuditEntry{s.entry(actor, "credential.issue", rec.ID, details)},
 	})
 	if err != nil {

@@ -24,6 +24,9 @@ const (
 	FormatEdDSARDFC Format = "di-eddsa-rdfc" // Data Integrity, eddsa-rdfc-2022
 	FormatEdDSAJCS  Format = "di-eddsa-jcs"  // Data Integrity, eddsa-jcs-2022
 	FormatECDSARDFC Format = "di-ecdsa-rdfc" // Data Integrity, ecdsa-rdfc-2019 (P-256)
+	// FormatSDJWT is an SD-JWT VC. It needs the holder's key (cnf), so the service
+	// issues it only through OpenID4VCI, never through Issuer.Issue.
+	FormatSDJWT Format = "dc+sd-jwt"
 )
 
 // Formats lists every format, in the order the CLI shows them.

@@ -45,6 +45,9 @@ type Options struct {
 	// from the store (default 1 second). Changes made through this process are seen at
 	// once; changes made by another replica within this time.
 	StatusCacheTTL time.Duration
+	// OfferTTL is how long an OpenID4VCI offer's pre-authorized code stays valid
+	// (default 15 minutes).
+	OfferTTL time.Duration
 	// KeyReload is how often keys are re-read from the store to pick up a rotation done
 	// elsewhere (default 5 seconds; negative disables).
 	KeyReload time.Duration
@@ -83,6 +86,9 @@ type Service struct {
 	lists     statusCache
 	bits      bitsCache
 	statusTTL time.Duration
+	resolver  *did.Resolver
+	codeKey   []byte
+	offerTTL  time.Duration
 	denied    deniedLimiter
 	metrics   *metrics
 
@@ -134,6 +140,9 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if s.approvalT <= 0 {
 		s.approvalT = 7 * 24 * time.Hour
 	}
+	if s.offerTTL = o.OfferTTL; s.offerTTL <= 0 {
+		s.offerTTL = defaultOfferTTL
+	}
 	if s.statusTTL = o.StatusCacheTTL; s.statusTTL <= 0 {
 		s.statusTTL = time.Second
 	}
@@ -170,8 +179,11 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if web == nil {
 		web = did.NewWebResolver()
 	}
-	resolver := did.NewResolver(did.WithMethod("web", selfResolver{s: s, web: web}))
-	if s.verifier, err = verifier.New(verifier.WithResolver(resolver), verifier.WithClock(s.now), verifier.WithStatusChecker(localStatus{s})); err != nil {
+	s.resolver = did.NewResolver(did.WithMethod("web", selfResolver{s: s, web: web}))
+	if err := s.loadCodeKey(ctx); err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	if s.verifier, err = verifier.New(verifier.WithResolver(s.resolver), verifier.WithClock(s.now), verifier.WithStatusChecker(localStatus{s})); err != nil {
 		return nil, err
 	}
 	s.slots = map[string]*slotPool{

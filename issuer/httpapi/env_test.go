@@ -241,3 +241,8 @@ func (e *env) mustJSON(v any) string {
 	}
 	return string(raw)
 }
+
+func dump(v any) string {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return string(b)
+}

@@ -86,6 +86,12 @@ func New(svc *issuer.Service, o Options) http.Handler {
 	r.GET("/schemas/:type", a.schema)
 	r.GET("/status/:listID", a.statusList)
 
+	r.GET("/.well-known/openid-credential-issuer", a.issuerMetadata)
+	r.GET("/.well-known/oauth-authorization-server", a.authServerMetadata)
+	r.POST("/oid4vci/token", a.token)
+	r.POST("/oid4vci/nonce", a.nonce)
+	r.POST("/oid4vci/credential", a.credential)
+
 	r.POST("/credentials/verify", a.verifyCredential)
 	r.POST("/presentations/verify", a.verifyPresentation)
 	authed := r.Group("", a.authenticate)
@@ -104,6 +110,9 @@ func New(svc *issuer.Service, o Options) http.Handler {
 	admin.GET("/approvals", a.listApprovals)
 	admin.GET("/approvals/:id", a.getApproval)
 	admin.POST("/approvals/:id/approve", a.approve)
+	admin.POST("/offers", a.createOffer)
+	admin.GET("/offers/:id", a.getOffer)
+	admin.GET("/offers/:id/qr.png", a.offerQR)
 	return r
 }
 

@@ -123,26 +123,34 @@ func (p Principal) mayApprove(typ, node string) bool {
 	return p.Role == store.RoleSteward && typ == schemas.Residency && slices.Contains(p.Nodes, node)
 }
 
-// deniedLimiter lets through a bounded number of auth-failure audit entries per second;
-// the rest are counted and summarized in the next entry that gets through.
-type deniedLimiter struct {
+// rateLimiter lets through at most max events per second; the rest are counted, and
+// the count is reported with the next event that gets through.
+type rateLimiter struct {
+	max        int
 	mu         sync.Mutex
 	window     time.Time
 	written    int
 	suppressed int
 }
 
-const maxDeniedPerSecond = 20
+// Rates of the service's limiters.
+const (
+	// maxDeniedPerSecond bounds auth-failure audit entries.
+	maxDeniedPerSecond = 20
+	// maxNoncesPerSecond bounds OpenID4VCI nonces handed out (each is a row until it
+	// is used or expires), so the unauthenticated nonce endpoint cannot fill the store.
+	maxNoncesPerSecond = 200
+)
 
-// allow reports whether an entry may be written now, and how many were suppressed since
-// the last one written.
-func (l *deniedLimiter) allow(now time.Time) (bool, int) {
+// allow reports whether an event may happen now, and how many were refused since the
+// last one allowed.
+func (l *rateLimiter) allow(now time.Time) (bool, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.window) >= time.Second {
 		l.window, l.written = now, 0
 	}
-	if l.written >= maxDeniedPerSecond {
+	if l.written >= l.max {
 		l.suppressed++
 		return false, 0
 	}

@@ -355,6 +355,9 @@ func (s *Service) Token(ctx context.Context, form url.Values) (TokenResponse, *O
 
 // Nonce returns a fresh single-use c_nonce for a proof of possession.
 func (s *Service) Nonce(ctx context.Context) (string, error) {
+	if ok, _ := s.nonces.allow(time.Now()); !ok {
+		return "", errorf(CodeUnavailable, "too many nonce requests; try again in a second")
+	}
 	var raw [24]byte
 	rand.Read(raw[:])
 	nonce := base64.RawURLEncoding.EncodeToString(raw[:])

@@ -89,7 +89,8 @@ type Service struct {
 	resolver  *did.Resolver
 	codeKey   []byte
 	offerTTL  time.Duration
-	denied    deniedLimiter
+	denied    rateLimiter
+	nonces    rateLimiter
 	metrics   *metrics
 
 	stop     chan struct{}
@@ -150,6 +151,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		s.listSize = statuslist.MinSize
 	}
 	s.metrics = newMetrics(o.Registerer)
+	s.denied.max, s.nonces.max = maxDeniedPerSecond, maxNoncesPerSecond
 	if s.did, err = o.Store.InitSetting(ctx, settingDID, d); err != nil {
 		return nil, fmt.Errorf("issuer: record DID: %w", err)
 	}

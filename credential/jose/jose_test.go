@@ -3,6 +3,7 @@ package jose_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -115,4 +116,20 @@ func FuzzParse(f *testing.F) {
 		_, _ = tok.Credential()
 		_, _, _ = tok.Presentation()
 	})
+}
+
+func TestNumericDate(t *testing.T) {
+	for in, want := range map[string]int64{
+		"0": 0, "1795244546": 1795244546, "1.795244546e+09": 1795244546, "1795244546.5": 1795244546, "1E9": 1_000_000_000,
+	} {
+		got, err := jose.NumericDate(json.Number(in))
+		if err != nil || got.Unix() != want {
+			t.Errorf("NumericDate(%s) = %v, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []any{json.Number("-1"), json.Number("1e20"), json.Number("253402300800"), json.Number("NaN"), json.Number("x"), "1795244546", true, nil} {
+		if _, err := jose.NumericDate(bad); err == nil {
+			t.Errorf("NumericDate(%v) accepted", bad)
+		}
+	}
 }

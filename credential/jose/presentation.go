@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"maps"
 	"strconv"
 	"time"
@@ -146,19 +148,47 @@ func ReadClaims(doc map[string]any) (Claims, error) {
 	return c, nil
 }
 
-// numericDate reads a JWT NumericDate (whole seconds since the epoch).
+// numericDate reads the NumericDate claim name of doc; an absent claim is the zero time.
 func numericDate(doc map[string]any, name string) (time.Time, error) {
 	v, present := doc[name]
 	if !present {
 		return time.Time{}, nil
 	}
-	n, ok := v.(json.Number)
-	if !ok {
-		return time.Time{}, fmt.Errorf("%w: %s must be a number", ErrMalformed, name)
+	t, err := NumericDate(v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s: %w", ErrMalformed, name, err)
 	}
-	secs, err := strconv.ParseInt(n.String(), 10, 64)
-	if err != nil || secs < 0 || secs > 253402300799 {
-		return time.Time{}, fmt.Errorf("%w: %s must be whole seconds since 1970 before year 10000", ErrMalformed, name)
+	return t, nil
+}
+
+// maxNumericDate is 9999-12-31T23:59:59Z.
+const maxNumericDate = 253402300799
+
+// NumericDate reads a JWT NumericDate (RFC 7519 §2): seconds since 1970 as a JSON
+// number, which may have a fraction or an exponent (1.795244546e+09 is valid). The value
+// (a json.Number or float64) must be finite and fall between 1970 and the year 9999.
+func NumericDate(v any) (time.Time, error) {
+	var f float64
+	switch n := v.(type) {
+	case json.Number:
+		if secs, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
+			if secs < 0 || secs > maxNumericDate {
+				return time.Time{}, errors.New("date out of range")
+			}
+			return time.Unix(secs, 0).UTC(), nil
+		}
+		var err error
+		if f, err = strconv.ParseFloat(n.String(), 64); err != nil {
+			return time.Time{}, errors.New("not a number")
+		}
+	case float64:
+		f = n
+	default:
+		return time.Time{}, errors.New("a date must be a number of seconds")
 	}
-	return time.Unix(secs, 0).UTC(), nil
+	if math.IsNaN(f) || f < 0 || f > maxNumericDate {
+		return time.Time{}, errors.New("date out of range")
+	}
+	secs, frac := math.Modf(f)
+	return time.Unix(int64(secs), int64(frac*1e9)).UTC(), nil
 }

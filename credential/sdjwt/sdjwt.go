@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -222,22 +221,18 @@ func marshalJSON(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
 
-// numericDate reads the JWT NumericDate claim name (whole seconds since the epoch,
-// before the year 10000). An absent claim gives the zero time.
+// numericDate reads the JWT NumericDate claim name (see jose.NumericDate). An absent
+// claim gives the zero time.
 func numericDate(m map[string]any, name, what string) (time.Time, error) {
 	v, present := m[name]
 	if !present {
 		return time.Time{}, nil
 	}
-	n, ok := v.(json.Number)
-	if !ok {
-		return time.Time{}, fmt.Errorf("%w: %s %s must be a number", ErrMalformed, what, name)
+	t, err := jose.NumericDate(v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s %s: %w", ErrMalformed, what, name, err)
 	}
-	secs, err := strconv.ParseInt(n.String(), 10, 64)
-	if err != nil || secs < 0 || secs > 253402300799 {
-		return time.Time{}, fmt.Errorf("%w: %s %s must be whole seconds since 1970 before the year 10000", ErrMalformed, what, name)
-	}
-	return time.Unix(secs, 0).UTC(), nil
+	return t, nil
 }
 
 // maxValueDepth bounds the nesting checkValue walks; it is above payloadLimits.MaxDepth,

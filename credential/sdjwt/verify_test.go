@@ -335,8 +335,11 @@ func TestVerifyRejects(t *testing.T) {
 		{name: "iat missing", input: func(t *testing.T) string {
 			return withKB(t, forged(t, f, nil, func(p map[string]any) { delete(p, "iat") }), f.holder.key, nil)
 		}, want: []error{ErrMalformed}},
-		{name: "iat fractional", input: func(t *testing.T) string {
-			return withKB(t, forged(t, f, nil, func(p map[string]any) { p["iat"] = 1.5 }), f.holder.key, nil)
+		{name: "iat negative", input: func(t *testing.T) string {
+			return withKB(t, forged(t, f, nil, func(p map[string]any) { p["iat"] = -1.5 }), f.holder.key, nil)
+		}, want: []error{ErrMalformed}},
+		{name: "iat a string", input: func(t *testing.T) string {
+			return withKB(t, forged(t, f, nil, func(p map[string]any) { p["iat"] = "1700000000" }), f.holder.key, nil)
 		}, want: []error{ErrMalformed}},
 
 		// Claims.
@@ -460,5 +463,16 @@ func TestVerifyOptions(t *testing.T) {
 	o.Now = exp.Add(-time.Second)
 	if _, err := Verify(ctx, f.issued, resolver(), o); err != nil {
 		t.Errorf("a second before exp: %v", err)
+	}
+}
+
+// TestNumericDateForms: RFC 7519 NumericDates may carry a fraction or an exponent (as
+// trustbloc/vc-go writes them); they are accepted.
+func TestNumericDateForms(t *testing.T) {
+	for _, v := range []any{json.Number("1.795244546e+09"), json.Number("1795244546.25"), 1795244546.0} {
+		got, err := numericDate(map[string]any{"iat": v}, "iat", "test")
+		if err != nil || got.Unix() != 1795244546 {
+			t.Errorf("numericDate(%v) = %v, %v", v, got, err)
+		}
 	}
 }

@@ -7,7 +7,7 @@ RACE     ?= -race
 BENCHTIME ?= 1s
 COUNT    ?= 1
 
-.PHONY: all build run demo test vet lint fmt bench bench-http fuzz clean
+.PHONY: all build run demo test vet lint fmt bench bench-http bench-compare interop fuzz clean
 
 all: build
 
@@ -39,6 +39,18 @@ lint: vet
 # Benchmarks, with the ratios to raw crypto/ed25519 reported as x-ed25519 metrics.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) $(PKGS)
+
+# Interoperability with an independent implementation (trustbloc/vc-go), in its own module
+# interop/ so that vc-go never enters this module's dependencies.
+interop:
+	cd interop && $(GO) vet ./... && $(GO) test $(RACE) -count=1 ./...
+
+# Civitas next to vc-go and raw crypto/ed25519, interleaved in one loop, then a table of
+# medians (make bench-compare COUNT=5). The table tool fails if the benchmarks did.
+bench-compare:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	cd interop && $(GO) build -o "$$tmp/benchtable" ./cmd/benchtable && \
+	$(GO) test -run='^$$' -bench=BenchmarkCompare -benchmem -benchtime=$(BENCHTIME) -count=$(COUNT) . 2>&1 | "$$tmp/benchtable"
 
 # Load benchmark of the real server over loopback: issuance and verification throughput,
 # p50/p99 latency and server peak RSS. BENCH_ARGS, e.g. --duration 20s --db postgres://…

@@ -16,19 +16,12 @@ import (
 	"github.com/civitas-net/civitas/schemas"
 )
 
-// Credential formats as the wallet records them.
-const (
-	CredentialJWT   = "vc+jwt"
-	CredentialLDP   = "ldp_vc"
-	CredentialSDJWT = "dc+sd-jwt"
-)
-
 // Description is what the wallet knows of a held credential without verifying it.
 type Description struct {
 	// ID is the credential's id; for an SD-JWT VC (which has none), "urn:sd-jwt:" and
 	// the hash of its issuer-signed part.
 	ID string
-	// Format is CredentialJWT, CredentialLDP or CredentialSDJWT.
+	// Format is FormatVCJWT, FormatLDPVC or FormatSDJWTVC.
 	Format string
 	// Types are the credential's types (for an SD-JWT VC, the Civitas type of its vct).
 	Types []string
@@ -57,13 +50,13 @@ func Describe(raw []byte) (Description, error) {
 		if len(c.Proofs) == 0 {
 			return Description{}, fmt.Errorf("%w: the credential has no proof", credential.ErrMalformed)
 		}
-		return describeCredential(c, CredentialLDP), nil
+		return describeCredential(c, FormatLDPVC), nil
 	case bytes.Contains(raw, []byte{'~'}):
 		sd, err := sdjwt.Parse(string(raw))
 		if err != nil {
 			return Description{}, err
 		}
-		d := Description{Format: CredentialSDJWT, Issuer: sd.Issuer, IssuedAt: sd.IssuedAt, ValidUntil: sd.Expires}
+		d := Description{Format: FormatSDJWTVC, Issuer: sd.Issuer, IssuedAt: sd.IssuedAt, ValidUntil: sd.Expires}
 		issuerPart, _, _ := strings.Cut(string(raw), "~")
 		h := sha256.Sum256([]byte(issuerPart))
 		d.ID = "urn:sd-jwt:" + base64.RawURLEncoding.EncodeToString(h[:])
@@ -85,7 +78,7 @@ func Describe(raw []byte) (Description, error) {
 		if err != nil {
 			return Description{}, err
 		}
-		return describeCredential(c, CredentialJWT), nil
+		return describeCredential(c, FormatVCJWT), nil
 	}
 }
 

@@ -55,6 +55,20 @@ func NewKeyHolder(key crypto.Signer) (*Holder, error) {
 	return &Holder{DID: id, KeyID: kid, Key: key, di: di}, nil
 }
 
+// NewJWKHolder returns a Holder whose DID is the did:jwk of key; its key is the DID
+// document's single verification method, "#0".
+func NewJWKHolder(key crypto.Signer) (*Holder, error) {
+	id, err := did.JWKDID(key.Public())
+	if err != nil {
+		return nil, fmt.Errorf("wallet: %w", err)
+	}
+	di, err := dataintegrity.New()
+	if err != nil {
+		return nil, fmt.Errorf("wallet: %w", err)
+	}
+	return &Holder{DID: id, KeyID: id + "#0", Key: key, di: di}, nil
+}
+
 // Request is what a verifier asks for.
 type Request struct {
 	// Challenge is the verifier's nonce.

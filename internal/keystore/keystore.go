@@ -102,6 +102,18 @@ type Key struct {
 	k *[KeySize]byte
 }
 
+// NewKey wraps a key that is already uniformly random (KeySize bytes from crypto/rand,
+// or from HKDF over such a key), for which an Argon2id derivation would add nothing. It
+// copies raw.
+func NewKey(raw []byte) (*Key, error) {
+	if len(raw) != KeySize {
+		return nil, fmt.Errorf("%w: a key is %d bytes, not %d", ErrParams, KeySize, len(raw))
+	}
+	k := new([KeySize]byte)
+	copy(k[:], raw)
+	return &Key{k: k}, nil
+}
+
 // DeriveKey derives a key from secret and salt with Argon2id and p. The salt must be at
 // least SaltSize bytes (use NewSalt) and p must pass Validate.
 func DeriveKey(secret, salt []byte, p Params) (*Key, error) {

@@ -26,10 +26,11 @@ type FileNonceStore struct {
 }
 
 // NewFileNonceStore returns a store in the file at path (its folder is created, mode
-// 0700), holding at most max unexpired nonces (100,000 when max is not positive).
+// 0700, at the first use), holding at most max unexpired nonces (100,000 when max is
+// not positive).
 func NewFileNonceStore(path string, max int, now func() time.Time) (*FileNonceStore, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("nonce store: %w", err)
+	if path == "" {
+		return nil, errors.New("nonce store: a file path is required")
 	}
 	if max <= 0 {
 		max = 100_000
@@ -42,6 +43,9 @@ func NewFileNonceStore(path string, max int, now func() time.Time) (*FileNonceSt
 
 // Use implements NonceStore.
 func (s *FileNonceStore) Use(_ context.Context, nonce string, expires time.Time) (bool, error) {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+		return false, fmt.Errorf("nonce store: %w", err)
+	}
 	lock, err := filelock.Lock(s.path+".lock", true)
 	if err != nil {
 		return false, fmt.Errorf("nonce store: %w", err)

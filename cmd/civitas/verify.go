@@ -4,18 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/civitas-net/civitas/did"
 	"github.com/civitas-net/civitas/verifier"
+	"github.com/civitas-net/civitas/verifier/statushttp"
 )
 
 func newVerifyCmd() *cobra.Command {
 	var trust []string
 	var asJSON bool
-	var challenge, audience string
+	var challenge, audience, nonceFile string
+	var devLoopback bool
 	cmd := &cobra.Command{
 		Use:   "verify [--trust DID]... [--json] FILE|-",
 		Short: "Verify a credential or presentation and print each check",
@@ -23,6 +27,9 @@ func newVerifyCmd() *cobra.Command {
 Data Integrity JSON). Issuers are trusted only when named with --trust; without it
 the verdict is "not verified" with issuer_untrusted. Presentations need the
 --challenge and --audience the holder was given.
+
+Status lists are fetched over HTTPS and checked. A presentation's challenge is
+remembered in --nonce-file, so the same presentation offered twice is "replayed".
 
 Exit status: 0 verified, 1 not verified, 2 usage error.`,
 		Args: cobra.ExactArgs(1),
@@ -33,7 +40,11 @@ Exit status: 0 verified, 1 not verified, 2 usage error.`,
 			}
 			p := verifier.DefaultPolicy(trust...)
 			p.Challenge, p.Audience = challenge, audience
-			res, verr := verifier.Verify(cmd.Context(), raw, p)
+			v, err := cliVerifier(nonceFile, devLoopback)
+			if err != nil {
+				return err
+			}
+			res, verr := v.Verify(cmd.Context(), raw, p)
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
@@ -54,7 +65,31 @@ Exit status: 0 verified, 1 not verified, 2 usage error.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().StringVar(&challenge, "challenge", "", "the challenge (nonce) a presentation must answer")
 	cmd.Flags().StringVar(&audience, "audience", "", "this verifier's identifier, which a presentation must name")
+	cmd.Flags().StringVar(&nonceFile, "nonce-file", filepath.Join(civitasHome(), "verifier", "nonces"), "where accepted presentation challenges are remembered")
+	cmd.Flags().BoolVar(&devLoopback, "dev-loopback", false, "also resolve did:web and fetch status lists over plain HTTP on loopback (a local development issuer only)")
 	return cmd
+}
+
+// cliVerifier is the verifier of the CLI: did:key, did:jwk and did:web (HTTPS, or plain
+// HTTP on loopback with devLoopback), status lists over HTTP, and a nonce file.
+func cliVerifier(nonceFile string, devLoopback bool) (*verifier.Verifier, error) {
+	var webOpts []did.WebOption
+	var statusOpts []statushttp.Option
+	if devLoopback {
+		webOpts = append(webOpts, did.WithTestInsecureHTTP())
+		statusOpts = append(statusOpts, statushttp.WithTestInsecureHTTP())
+	}
+	resolver := did.NewResolver(did.WithWebResolver(did.NewWebResolver(webOpts...)))
+	lists, err := verifier.New(verifier.WithResolver(resolver))
+	if err != nil {
+		return nil, err
+	}
+	nonces, err := verifier.NewFileNonceStore(nonceFile, 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	return verifier.New(verifier.WithResolver(resolver), verifier.WithNonceStore(nonces),
+		verifier.WithStatusChecker(statushttp.New(lists, statusOpts...)))
 }
 
 func printResult(w io.Writer, res verifier.Result) {

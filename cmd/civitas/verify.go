@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,6 +114,9 @@ func printResult(w io.Writer, res verifier.Result) {
 		if c.ValidUntil != nil {
 			fmt.Fprintf(w, "  until   %s\n", c.ValidUntil.UTC().Format(time.RFC3339))
 		}
+		if shown := claims(c.Subject); shown != "" {
+			fmt.Fprintf(w, "  claims  %s\n", shown)
+		}
 		printChecks(w, "  ", c.Checks)
 	}
 	if res.Verified {
@@ -145,4 +149,30 @@ func orUnknown(s string) string {
 		return "?"
 	}
 	return s
+}
+
+// claims summarizes a credential subject for people: name=value for simple values,
+// and the names of nested objects.
+func claims(subject map[string]any) string {
+	names := make([]string, 0, len(subject))
+	for k := range subject {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var parts []string
+	for _, k := range names {
+		switch v := subject[k].(type) {
+		case map[string]any:
+			if name, ok := v["name"].(string); ok {
+				parts = append(parts, k+"="+name)
+			} else {
+				parts = append(parts, k+"={…}")
+			}
+		case []any:
+			parts = append(parts, k+"=[…]")
+		default:
+			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -18,14 +18,30 @@ import (
 // doc is what encoding/json decodes a JSON object into, with float64 or json.Number
 // numbers (both give the same result). It is not modified. The steps, each bounded by lim
 // (zero fields take the defaults), are: Check; JSON-LD expansion with contexts only from
-// r; deserialization to RDF in safe mode; RDFC-1.0. Errors wrap ErrUnknownContext,
-// ErrInlineContext, ErrInvalid or ErrLimit, or ctx's error when ctx ends first.
+// r (the fast path, or json-gold where the fast path does not apply; see the package
+// documentation); deserialization to RDF in safe mode; RDFC-1.0. Errors wrap
+// ErrUnknownContext, ErrInlineContext, ErrInvalid or ErrLimit, or ctx's error when ctx
+// ends first.
 func (r *Registry) Canonicalize(ctx context.Context, doc map[string]any, lim Limits) ([]byte, error) {
+	return r.canonicalize(ctx, doc, lim, pathAuto)
+}
+
+// expansionPath selects how a document is expanded. Only tests and benchmarks choose
+// anything but pathAuto.
+type expansionPath uint8
+
+const (
+	pathAuto    expansionPath = iota // the fast path, else json-gold
+	pathGeneral                      // json-gold only
+	pathFast                         // the fast path only; errFallback where it does not apply
+)
+
+func (r *Registry) canonicalize(ctx context.Context, doc map[string]any, lim Limits, path expansionPath) ([]byte, error) {
 	lim = lim.withDefaults()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("jsonld: %w", err)
 	}
-	quads, err := r.ToRDF(doc, lim)
+	quads, err := r.toRDF(doc, lim, path)
 	if err != nil {
 		return nil, err
 	}
@@ -41,18 +57,58 @@ func (r *Registry) Canonicalize(ctx context.Context, doc map[string]any, lim Lim
 // with duplicates. It is exported for tests and tools; signing and verifying use
 // Canonicalize.
 func (r *Registry) ToRDF(doc map[string]any, lim Limits) ([]rdfc.Quad, error) {
-	lim = lim.withDefaults()
+	return r.toRDF(doc, lim.withDefaults(), pathAuto)
+}
+
+func (r *Registry) toRDF(doc map[string]any, lim Limits, path expansionPath) ([]rdfc.Quad, error) {
 	if err := r.Check(doc, lim); err != nil {
 		return nil, err
 	}
-	expanded, err := r.expand(doc)
+	f := r.fastSnapshot()
+	expanded, err := r.expandPath(f, doc, path)
 	if err != nil {
 		return nil, err
 	}
-	return toRDF(expanded, lim)
+	return toRDF(expanded, lim, &f.iris)
 }
 
-// expand runs json-gold's expansion on doc, with the top-level context taken from the
+// expandPath expands a document Check accepted. On pathAuto the fast path runs first;
+// when it reports errFallback (before anything of its work is used) the document is
+// expanded again, from the original input, by json-gold.
+func (r *Registry) expandPath(f *fastSnapshot, doc map[string]any, path expansionPath) ([]any, error) {
+	if path != pathGeneral {
+		out, err := r.expandFast(f, doc)
+		if !errors.Is(err, errFallback) {
+			return out, err
+		}
+		if path == pathFast {
+			return nil, err
+		}
+	}
+	return r.expand(doc)
+}
+
+// errFastPanic reports a panic inside the fast path: a bug, never expected. Like
+// errFallback it sends the document to the general path (pathAuto); with pathFast the
+// tests see it.
+var errFastPanic = fmt.Errorf("%w: the fast path panicked", errFallback)
+
+// expandFast runs the fast expansion path (fastexpand.go) with the contexts of f.
+func (r *Registry) expandFast(f *fastSnapshot, doc map[string]any) (out []any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("%w: %v", errFastPanic, p)
+		}
+	}()
+	x := fastExpander{f: f}
+	expanded, err := x.expandDocument(doc)
+	if err != nil {
+		return nil, err
+	}
+	return finishExpansion(expanded), nil
+}
+
+// expand runs json-gold's expansion on doc (the general path), with the top-level context taken from the
 // cache. Check must have accepted doc.
 //
 // It calls the expansion algorithm itself (ld.JsonLdApi.Expand) with the cached active
@@ -105,8 +161,12 @@ func (r *Registry) expand(doc map[string]any) (out []any, err error) {
 	if err != nil {
 		return nil, expansionError(err)
 	}
-	// A top-level object left with only "@graph" stands for its graph's nodes; an empty
-	// result is an empty array.
+	return finishExpansion(expanded), nil
+}
+
+// finishExpansion ends expansion as ld.JsonLdProcessor.Expand does: a top-level object
+// left with only "@graph" stands for its graph's nodes; an empty result is an empty array.
+func finishExpansion(expanded any) []any {
 	if m, ok := expanded.(map[string]any); ok {
 		if g, ok := m["@graph"]; ok && len(m) == 1 {
 			expanded = g
@@ -116,11 +176,11 @@ func (r *Registry) expand(doc map[string]any) (out []any, err error) {
 	}
 	switch e := expanded.(type) {
 	case nil:
-		return nil, nil
+		return nil
 	case []any:
-		return e, nil
+		return e
 	default:
-		return []any{e}, nil
+		return []any{e}
 	}
 }
 

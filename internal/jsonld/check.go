@@ -38,10 +38,10 @@ const (
 	DefaultMaxWork       = rdfc.DefaultMaxWork
 )
 
-// maxNestedContexts bounds the "@context" URL references below the top level. Each one
-// makes json-gold process the context again (the cache covers the top level only), so a
-// document repeating them would cost far more than its size suggests. A presentation
-// holding a dozen credentials uses two dozen.
+// maxNestedContexts bounds the "@context" URL references below the top level. On the
+// general path each one makes json-gold process the context again (its cache covers the
+// top level only), so a document repeating them would cost far more than its size
+// suggests. A presentation holding a dozen credentials uses two dozen.
 const maxNestedContexts = 64
 
 func (l Limits) withDefaults() Limits {
@@ -69,10 +69,12 @@ func (l Limits) withDefaults() Limits {
 // node, and passes framing keywords such as "@default" through; either way the data would
 // not be signed. "@none" is refused too: it only has a meaning as a key of a container
 // map and is dropped anywhere else. So is "@index": it never reaches the RDF, so it could
-// be changed without breaking a signature.
+// be changed without breaking a signature. So is "@set": json-gold ignores errors inside a
+// set object (safe mode's "undefined term" among them), dropping what it could not expand
+// without a word, and a set object adds nothing to the RDF that a plain array does not.
 var bodyKeywords = map[string]bool{
 	"@context": true, "@id": true, "@type": true, "@value": true, "@language": true,
-	"@direction": true, "@list": true, "@set": true, "@graph": true,
+	"@direction": true, "@list": true, "@graph": true,
 	"@included": true, "@reverse": true, "@nest": true,
 }
 
@@ -82,8 +84,9 @@ var bodyKeywords = map[string]bool{
 //     each registered in r (ErrUnknownContext otherwise; an object, inline context, is
 //     ErrInlineContext; null or any other value is ErrInvalid);
 //   - no key starts with "@" unless it is one of the keywords allowed in a document body
-//     ("@index" and "@none" are not: they never reach the RDF), "@graph" holds only
-//     objects, and the document itself is not a value, list or set object (ErrInvalid);
+//     ("@index" and "@none" are not: they never reach the RDF; nor is "@set"), "@graph"
+//     holds only node objects (no scalars, value or list objects), and the document itself
+//     is not a value, list or set object (ErrInvalid);
 //   - nesting and the number of JSON values stay within lim.MaxDepth and lim.MaxNodes, and
 //     there are at most 64 "@context" URLs below the top level (ErrLimit);
 //   - strings and keys are valid UTF-8, numbers are finite, json.Number values are JSON
@@ -180,16 +183,22 @@ func (c *checker) value(v any, depth int) error {
 	return c.count(depth)
 }
 
-// graphItems refuses scalars in an "@graph" value: expansion drops such free-floating
-// values, so they would not be signed.
+// graphItems refuses scalars, value objects and list objects in an "@graph" value:
+// expansion drops such free-floating values, so they would not be signed.
 func graphItems(v any) error {
 	items, ok := v.([]any)
 	if !ok {
 		items = []any{v}
 	}
 	for _, e := range items {
-		if _, ok := e.(map[string]any); !ok {
+		m, ok := e.(map[string]any)
+		if !ok {
 			return fmt.Errorf("%w: free-floating %s in \"@graph\"", ErrInvalid, jsonType(e))
+		}
+		for _, k := range []string{"@value", "@list"} {
+			if _, ok := m[k]; ok {
+				return fmt.Errorf("%w: free-floating %s object in \"@graph\"", ErrInvalid, k)
+			}
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/piprate/json-gold/ld"
 
 	"github.com/civitas-net/civitas/internal/jsonstrict"
+	"github.com/civitas-net/civitas/schemas"
 )
 
 // examplesContextURL is the context the published vectors use; it is registered only in
@@ -52,17 +53,26 @@ var (
 	sharedReg     *Registry
 )
 
-// testRegistry returns a Registry with the standard contexts and the examples context.
+// testRegistry returns a Registry with the standard contexts, the examples context and
+// the Civitas context.
 func testRegistry(t testing.TB) *Registry {
 	t.Helper()
 	sharedRegOnce.Do(func() {
-		r := NewRegistry()
-		if err := r.Add(examplesContextURL, examplesContext); err != nil {
-			panic(err)
-		}
-		sharedReg = r
+		sharedReg = newTestRegistry()
 	})
 	return sharedReg
+}
+
+// newTestRegistry returns a new Registry holding what testRegistry's holds.
+func newTestRegistry() *Registry {
+	r := NewRegistry()
+	if err := r.Add(examplesContextURL, examplesContext); err != nil {
+		panic(err)
+	}
+	if err := r.Add(schemas.ContextURL, schemas.Context()); err != nil {
+		panic(err)
+	}
+	return r
 }
 
 // readJSON reads a JSON object through the strict decoder (numbers as json.Number).

@@ -86,67 +86,112 @@ func manyContexts(n int) string {
 	return doc(ctxV2AndEx, `"credentialSubject": [`+strings.Join(items, ",")+`]`)
 }
 
+// rejectCase is a document Canonicalize must refuse with the error want. fallback marks
+// the cases the fast expansion path leaves to the general path (see doc.go).
+type rejectCase struct {
+	name     string
+	doc      string
+	lim      Limits
+	want     error
+	fallback bool
+}
+
+func rejectCases() []rejectCase {
+	return []rejectCase{
+		{"unknown context", doc(`"https://evil.example/context"`, ""), Limits{}, ErrUnknownContext, false},
+		{"unknown context in array", doc(`["https://www.w3.org/ns/credentials/v2", "https://evil.example/c"]`, ""), Limits{}, ErrUnknownContext, false},
+		{"context url differing in case", doc(`"https://www.w3.org/ns/credentials/V2"`, ""), Limits{}, ErrUnknownContext, false},
+		{"context url with trailing slash", doc(`"https://www.w3.org/ns/credentials/v2/"`, ""), Limits{}, ErrUnknownContext, false},
+		{"inline context object", doc(`{"@vocab": "https://evil.example/#"}`, ""), Limits{}, ErrInlineContext, false},
+		{"inline context in array", doc(`["https://www.w3.org/ns/credentials/v2", {"name": "https://evil.example/name"}]`, ""), Limits{}, ErrInlineContext, false},
+		{"nested unknown context", doc(ctxV2AndEx, `"credentialSubject": {"@context": "https://evil.example/c", "name": "x"}`), Limits{}, ErrUnknownContext, false},
+		{"nested inline context", doc(ctxV2AndEx, `"credentialSubject": {"@context": {"name": "https://evil.example/n"}, "name": "x"}`), Limits{}, ErrInlineContext, false},
+		{"null context", doc(`null`, ""), Limits{}, ErrInvalid, false},
+		{"null in context array", doc(`["https://www.w3.org/ns/credentials/v2", null]`, ""), Limits{}, ErrInvalid, false},
+		{"numeric context", doc(`5`, ""), Limits{}, ErrInvalid, false},
+		{"unknown @ key", doc(ctxV2AndEx, `"@foo": "bar"`), Limits{}, ErrInvalid, false},
+		{"nested unknown @ key", doc(ctxV2AndEx, `"credentialSubject": {"@foo": "bar"}`), Limits{}, ErrInvalid, false},
+		{"context-only keyword in body", doc(ctxV2AndEx, `"credentialSubject": {"@vocab": "https://evil.example/#", "name": "x"}`), Limits{}, ErrInvalid, false},
+		{"framing keyword in body", doc(ctxV2AndEx, `"credentialSubject": {"@default": "x"}`), Limits{}, ErrInvalid, false},
+		{"@none outside a container", doc(ctxV2AndEx, `"credentialSubject": {"@none": "x"}`), Limits{}, ErrInvalid, false},
+		{"@index is not signed", doc(ctxV2AndEx, `"credentialSubject": {"@index": "x", "name": "y"}`), Limits{}, ErrInvalid, false},
+		{"free-floating value in @graph", doc(ctxV2AndEx, `"evidence": {"@graph": ["loose", {"name": "x"}]}`), Limits{}, ErrInvalid, false},
+		{"document is a value object", `{"@context": ` + ctxV2AndEx + `, "@value": "x"}`, Limits{}, ErrInvalid, false},
+		{"relative id", doc(ctxV2AndEx, `"id": "foo/bar"`), Limits{}, ErrInvalid, false},
+		{"relative subject id", doc(ctxV2AndEx, `"credentialSubject": {"id": "member/1", "name": "x"}`), Limits{}, ErrInvalid, false},
+		{"relative object iri", doc(ctxV2AndEx, `"credentialSchema": "schemas/1"`), Limits{}, ErrInvalid, false},
+		{"relative type", doc(ctxV2, `"credentialSubject": {"type": "NotDefined"}`), Limits{}, ErrInvalid, false},
+		{"iri with space", doc(ctxV2AndEx, `"id": "did:example:a b"`), Limits{}, ErrInvalid, false},
+		{"iri with bad escape", doc(ctxV2AndEx, `"id": "urn:x:%X0"`), Limits{}, ErrInvalid, false},
+		{"iri with bad port", doc(ctxV2AndEx, `"credentialSubject": {"id": "http://host:abc/", "name": "x"}`), Limits{}, ErrInvalid, false},
+		{"iri with angle bracket", doc(ctxV2AndEx, `"id": "did:example:a> <did:example:b"`), Limits{}, ErrInvalid, false},
+		{"undefined term", doc(ctxV2, `"credentialSubject": {"undefinedTerm": "x"}`), Limits{}, ErrInvalid, false},
+		{"blank node property", doc(ctxV2AndEx, `"credentialSubject": {"_:p": "x"}`), Limits{}, ErrInvalid, false},
+		{"bad language tag", doc(ctxV2AndEx, `"name": {"@value": "x", "@language": "en_US"}`), Limits{}, ErrInvalid, false},
+		{"direction", doc(ctxV2AndEx, `"name": {"@value": "مرحبا", "@language": "ar", "@direction": "rtl"}`), Limits{}, ErrInvalid, false},
+		{"bad datatype", doc(ctxV2AndEx, `"name": {"@value": "x", "@type": "not an iri"}`), Limits{}, ErrInvalid, false},
+		{"id not a string", doc(ctxV2AndEx, `"id": 5`), Limits{}, ErrInvalid, false},
+		{"type not a string", doc(ctxV2AndEx, `"credentialSubject": {"type": 5}`), Limits{}, ErrInvalid, false},
+		{"object as value", doc(ctxV2AndEx, `"name": {"@value": {"a": 1}}`), Limits{}, ErrInvalid, false},
+		{"protected term redefined", doc(`["https://www.w3.org/ns/credentials/examples/v2", "https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1"]`, ""), Limits{}, ErrInvalid, true},
+		{"too deep", nest(40), Limits{}, ErrLimit, false},
+		{"too deep for a small limit", nest(5), Limits{MaxDepth: 4}, ErrLimit, false},
+		{"too many json values", doc(ctxV2AndEx, `"credentialSubject": {"list": [`+strings.Repeat(`1,`, 200)+`1]}`), Limits{MaxNodes: 100}, ErrLimit, false},
+		{"too many quads", doc(ctxV2AndEx, `"credentialSubject": {"list": [`+distinctStrings(40)+`]}`), Limits{MaxQuads: 30}, ErrLimit, false},
+		{"too many blank nodes", doc(ctxV2AndEx, `"credentialSubject": [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]`), Limits{MaxBlankNodes: 3}, ErrLimit, false},
+		{"too many nested contexts", manyContexts(65), Limits{}, ErrLimit, false},
+		{"poison clique", cliqueDoc(10), Limits{}, ErrLimit, false},
+		{"poison tree", treeDoc(6), Limits{}, ErrLimit, false},
+		{"set object", doc(ctxV2, `"credentialSubject": {"@set": [{"undefinedTerm": "x"}]}`), Limits{}, ErrInvalid, false},
+		{"value object in @graph", doc(ctxV2AndEx, `"@graph": [{"@value": "dropped"}, {"name": "x"}]`), Limits{}, ErrInvalid, false},
+		{"list object in @graph", doc(ctxV2AndEx, `"@graph": [{"@list": ["dropped"]}, {"name": "x"}]`), Limits{}, ErrInvalid, false},
+		{"undefined term in a list", doc(ctxV2, `"credentialSubject": {"id": "did:example:s", "description": {"@list": [{"undefinedTerm": "x"}]}}`), Limits{}, ErrInvalid, true},
+		{"undefined term in a scoped context", doc(ctxV2, `"proof": {"type": "DataIntegrityProof", "undefinedTerm": "x"}`), Limits{}, ErrInvalid, false},
+		{"term of another type's scope", doc(ctxV2, `"credentialSubject": {"id": "did:example:s", "type": "DataIntegrityProof", "holder": "did:example:h"}`), Limits{}, ErrInvalid, false},
+		{"relative proof purpose", doc(ctxV2, `"proof": {"type": "DataIntegrityProof", "proofPurpose": "notAPurpose"}`), Limits{}, ErrInvalid, false},
+		{"relative @id-typed value", doc(ctxV2, `"credentialStatus": {"type": "BitstringStatusListEntry", "statusListCredential": "lists/1"}`), Limits{}, ErrInvalid, false},
+		{"type array with a number", doc(ctxV2, `"credentialSubject": {"type": ["Member", 5]}`), Limits{}, ErrInvalid, false},
+		{"type object", doc(ctxV2, `"credentialSubject": {"type": {"id": "x"}}`), Limits{}, ErrInvalid, false},
+		{"id and @id", doc(ctxV2, `"credentialSubject": {"id": "did:example:a", "@id": "did:example:b"}`), Limits{}, ErrInvalid, false},
+		{"value with unknown member", doc(ctxV2AndEx, `"credentialSubject": {"n": {"@value": "x", "name": "y"}}`), Limits{}, ErrInvalid, false},
+		{"value with type and language", doc(ctxV2AndEx, `"credentialSubject": {"n": {"@value": "x", "@type": "urn:t", "@language": "en"}}`), Limits{}, ErrInvalid, false},
+		{"language on a number", doc(ctxV2AndEx, `"credentialSubject": {"n": {"@value": 5, "@language": "en"}}`), Limits{}, ErrInvalid, false},
+		{"relative value type", doc(ctxV2, `"credentialSubject": {"description": {"@value": "x", "@type": "notAbsolute"}}`), Limits{}, ErrInvalid, false},
+		{"included value", doc(ctxV2AndEx, `"credentialSubject": {"@included": [{"@value": "x"}]}`), Limits{}, ErrInvalid, false},
+		{"list with another member", doc(ctxV2AndEx, `"credentialSubject": {"n": {"@list": ["x"], "name": "y"}}`), Limits{}, ErrInvalid, false},
+		{"nested protected redefinition", doc(ctxV2, `"credentialSubject": {"@context": "https://www.w3.org/2018/credentials/v1", "name": "x"}`), Limits{}, ErrInvalid, true},
+		{"civitas term without civitas context", doc(ctxV2, `"credentialSubject": {"id": "did:example:s", "type": "Member", "role": "x"}`), Limits{}, ErrInvalid, false},
+		{"civitas scoped term outside its scope", `{"@context": ["https://www.w3.org/ns/credentials/v2", "https://civitas.network/contexts/v1"], "type": "VerifiableCredential", "credentialSubject": {"id": "did:example:s", "from": "2025-01-01"}}`, Limits{}, ErrInvalid, false},
+		{"duplicate context url", doc(`["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/v2"]`, ""), Limits{}, ErrInvalid, true},
+	}
+}
+
+// TestCanonicalizeRejects runs every reject case through Canonicalize (fast path with
+// fallback), the general path alone and the fast path alone: each refuses it with the
+// same error, except that the fast path alone may leave a case marked fallback to the
+// general path (and only those).
 func TestCanonicalizeRejects(t *testing.T) {
 	r := testRegistry(t)
-	tests := []struct {
+	paths := []struct {
 		name string
-		doc  string
-		lim  Limits
-		want error
-	}{
-		{"unknown context", doc(`"https://evil.example/context"`, ""), Limits{}, ErrUnknownContext},
-		{"unknown context in array", doc(`["https://www.w3.org/ns/credentials/v2", "https://evil.example/c"]`, ""), Limits{}, ErrUnknownContext},
-		{"context url differing in case", doc(`"https://www.w3.org/ns/credentials/V2"`, ""), Limits{}, ErrUnknownContext},
-		{"context url with trailing slash", doc(`"https://www.w3.org/ns/credentials/v2/"`, ""), Limits{}, ErrUnknownContext},
-		{"inline context object", doc(`{"@vocab": "https://evil.example/#"}`, ""), Limits{}, ErrInlineContext},
-		{"inline context in array", doc(`["https://www.w3.org/ns/credentials/v2", {"name": "https://evil.example/name"}]`, ""), Limits{}, ErrInlineContext},
-		{"nested unknown context", doc(ctxV2AndEx, `"credentialSubject": {"@context": "https://evil.example/c", "name": "x"}`), Limits{}, ErrUnknownContext},
-		{"nested inline context", doc(ctxV2AndEx, `"credentialSubject": {"@context": {"name": "https://evil.example/n"}, "name": "x"}`), Limits{}, ErrInlineContext},
-		{"null context", doc(`null`, ""), Limits{}, ErrInvalid},
-		{"null in context array", doc(`["https://www.w3.org/ns/credentials/v2", null]`, ""), Limits{}, ErrInvalid},
-		{"numeric context", doc(`5`, ""), Limits{}, ErrInvalid},
-		{"unknown @ key", doc(ctxV2AndEx, `"@foo": "bar"`), Limits{}, ErrInvalid},
-		{"nested unknown @ key", doc(ctxV2AndEx, `"credentialSubject": {"@foo": "bar"}`), Limits{}, ErrInvalid},
-		{"context-only keyword in body", doc(ctxV2AndEx, `"credentialSubject": {"@vocab": "https://evil.example/#", "name": "x"}`), Limits{}, ErrInvalid},
-		{"framing keyword in body", doc(ctxV2AndEx, `"credentialSubject": {"@default": "x"}`), Limits{}, ErrInvalid},
-		{"@none outside a container", doc(ctxV2AndEx, `"credentialSubject": {"@none": "x"}`), Limits{}, ErrInvalid},
-		{"@index is not signed", doc(ctxV2AndEx, `"credentialSubject": {"@index": "x", "name": "y"}`), Limits{}, ErrInvalid},
-		{"free-floating value in @graph", doc(ctxV2AndEx, `"evidence": {"@graph": ["loose", {"name": "x"}]}`), Limits{}, ErrInvalid},
-		{"document is a value object", `{"@context": ` + ctxV2AndEx + `, "@value": "x"}`, Limits{}, ErrInvalid},
-		{"relative id", doc(ctxV2AndEx, `"id": "foo/bar"`), Limits{}, ErrInvalid},
-		{"relative subject id", doc(ctxV2AndEx, `"credentialSubject": {"id": "member/1", "name": "x"}`), Limits{}, ErrInvalid},
-		{"relative object iri", doc(ctxV2AndEx, `"credentialSchema": "schemas/1"`), Limits{}, ErrInvalid},
-		{"relative type", doc(ctxV2, `"credentialSubject": {"type": "NotDefined"}`), Limits{}, ErrInvalid},
-		{"iri with space", doc(ctxV2AndEx, `"id": "did:example:a b"`), Limits{}, ErrInvalid},
-		{"iri with bad escape", doc(ctxV2AndEx, `"id": "urn:x:%X0"`), Limits{}, ErrInvalid},
-		{"iri with bad port", doc(ctxV2AndEx, `"credentialSubject": {"id": "http://host:abc/", "name": "x"}`), Limits{}, ErrInvalid},
-		{"iri with angle bracket", doc(ctxV2AndEx, `"id": "did:example:a> <did:example:b"`), Limits{}, ErrInvalid},
-		{"undefined term", doc(ctxV2, `"credentialSubject": {"undefinedTerm": "x"}`), Limits{}, ErrInvalid},
-		{"blank node property", doc(ctxV2AndEx, `"credentialSubject": {"_:p": "x"}`), Limits{}, ErrInvalid},
-		{"bad language tag", doc(ctxV2AndEx, `"name": {"@value": "x", "@language": "en_US"}`), Limits{}, ErrInvalid},
-		{"direction", doc(ctxV2AndEx, `"name": {"@value": "مرحبا", "@language": "ar", "@direction": "rtl"}`), Limits{}, ErrInvalid},
-		{"bad datatype", doc(ctxV2AndEx, `"name": {"@value": "x", "@type": "not an iri"}`), Limits{}, ErrInvalid},
-		{"id not a string", doc(ctxV2AndEx, `"id": 5`), Limits{}, ErrInvalid},
-		{"type not a string", doc(ctxV2AndEx, `"credentialSubject": {"type": 5}`), Limits{}, ErrInvalid},
-		{"object as value", doc(ctxV2AndEx, `"name": {"@value": {"a": 1}}`), Limits{}, ErrInvalid},
-		{"protected term redefined", doc(`["https://www.w3.org/ns/credentials/examples/v2", "https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1"]`, ""), Limits{}, ErrInvalid},
-		{"too deep", nest(40), Limits{}, ErrLimit},
-		{"too deep for a small limit", nest(5), Limits{MaxDepth: 4}, ErrLimit},
-		{"too many json values", doc(ctxV2AndEx, `"credentialSubject": {"list": [`+strings.Repeat(`1,`, 200)+`1]}`), Limits{MaxNodes: 100}, ErrLimit},
-		{"too many quads", doc(ctxV2AndEx, `"credentialSubject": {"list": [`+distinctStrings(40)+`]}`), Limits{MaxQuads: 30}, ErrLimit},
-		{"too many blank nodes", doc(ctxV2AndEx, `"credentialSubject": [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]`), Limits{MaxBlankNodes: 3}, ErrLimit},
-		{"too many nested contexts", manyContexts(65), Limits{}, ErrLimit},
-		{"poison clique", cliqueDoc(10), Limits{}, ErrLimit},
-		{"poison tree", treeDoc(6), Limits{}, ErrLimit},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			m := parseJSON(t, []byte(tc.doc))
-			out, err := r.Canonicalize(context.Background(), m, tc.lim)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("got %v (output %q), want %v", err, out, tc.want)
-			}
-		})
+		path expansionPath
+	}{{"auto", pathAuto}, {"general", pathGeneral}, {"fast", pathFast}}
+	for _, tc := range rejectCases() {
+		for _, p := range paths {
+			t.Run(tc.name+"/"+p.name, func(t *testing.T) {
+				m := parseJSON(t, []byte(tc.doc))
+				out, err := r.canonicalize(context.Background(), m, tc.lim, p.path)
+				if p.path == pathFast && errors.Is(err, errFallback) {
+					if !tc.fallback {
+						t.Fatalf("the fast path fell back: %v", err)
+					}
+					return
+				}
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("got %v (output %q), want %v", err, out, tc.want)
+				}
+			})
+		}
 	}
 }
 

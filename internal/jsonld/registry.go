@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/piprate/json-gold/ld"
 	"github.com/trustbloc/did-go/doc/ld/context/embed"
@@ -46,6 +48,9 @@ type Registry struct {
 	cache    map[string]parsedContext // context list key -> parsed active context
 	maxCache int
 	gen      uint64 // incremented by Add; a parse started before an Add is not cached
+	// fast is the fast path's compiled contexts and active-context cache; Add clears it
+	// (under mu) and fastSnapshot makes it again.
+	fast atomic.Pointer[fastSnapshot]
 }
 
 // NewRegistry returns a Registry holding every context embedded in
@@ -74,7 +79,8 @@ func NewRegistry() *Registry {
 // content must be strict JSON (internal/jsonstrict; names differing only in case are
 // allowed, since contexts define both "Member" and "member") holding an object with an
 // "@context" member, without "@import" anywhere (imports would need the loader to hand
-// out copies); url must be an absolute IRI.
+// out copies) and without a term that aliases "@set" (see Check); url must be an
+// absolute IRI.
 func (r *Registry) Add(url string, content []byte) error {
 	if !rdfc.ValidIRI(url) {
 		return fmt.Errorf("%w: context url is not an absolute iri", ErrInvalid)
@@ -100,12 +106,41 @@ func (r *Registry) Add(url string, content []byte) error {
 	if hasKey(m, "@import") {
 		return fmt.Errorf("%w: context %s uses \"@import\", which is not supported", ErrInvalid, url)
 	}
+	if aliases(m["@context"], "@set") {
+		// Check refuses "@set" in documents; an alias would bring it back.
+		return fmt.Errorf("%w: context %s defines an alias of \"@set\", which is not supported", ErrInvalid, url)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.docs[url] = m
 	r.gen++
 	clear(r.cache)
+	r.fast.Store(nil)
 	return nil
+}
+
+// fastSnapshot returns the fast path's snapshot of the current contexts, making a new one
+// after an Add or when the current one has cached as many active contexts as it may.
+func (r *Registry) fastSnapshot() *fastSnapshot {
+	if f := r.fast.Load(); f != nil && !f.full() {
+		return f
+	}
+	// Under the read lock Add cannot run, so the snapshot made matches r.docs and r.gen.
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	f := r.fast.Load()
+	if f != nil && !f.full() {
+		return f
+	}
+	var docs map[string]*localCtx
+	if f != nil && f.gen == r.gen {
+		docs = f.docs // full: keep the compiled documents, drop the cached states
+	} else {
+		docs = compileDocs(r.docs)
+	}
+	nf := newFastSnapshot(r.gen, docs)
+	r.fast.CompareAndSwap(f, nf)
+	return nf
 }
 
 // hasKey reports whether key is a member name anywhere in v.
@@ -121,6 +156,36 @@ func hasKey(v any, key string) bool {
 		for _, e := range v {
 			if hasKey(e, key) {
 				return true
+			}
+		}
+	}
+	return false
+}
+
+// aliases reports whether the context value ctx (or a scoped context inside it) defines a
+// term whose IRI mapping is the keyword kw.
+func aliases(ctx any, kw string) bool {
+	switch c := ctx.(type) {
+	case []any:
+		for _, e := range c {
+			if aliases(e, kw) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, v := range c {
+			if strings.HasPrefix(k, "@") {
+				continue
+			}
+			switch v := v.(type) {
+			case string:
+				if v == kw {
+					return true
+				}
+			case map[string]any:
+				if v["@id"] == kw || aliases(v["@context"], kw) {
+					return true
+				}
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/civitas-net/civitas/internal/jcs"
 	"github.com/civitas-net/civitas/internal/jsonld/rdfc"
@@ -40,6 +41,7 @@ const (
 // relative or malformed IRIs as subject, predicate, object, type or graph name, blank node
 // predicates, malformed language tags, and values with "@direction".
 type rdfBuilder struct {
+	known    *sync.Map // IRIs known to pass absoluteIRI (term IRIs), or nil
 	quads    []rdfc.Quad
 	blank    map[string]string
 	nBlank   int
@@ -48,8 +50,11 @@ type rdfBuilder struct {
 	maxDepth int
 }
 
-func toRDF(expanded []any, lim Limits) ([]rdfc.Quad, error) {
+// toRDF deserializes an expanded document. known, when not nil, holds IRIs absoluteIRI
+// is known to accept (it only saves calling it).
+func toRDF(expanded []any, lim Limits, known *sync.Map) ([]rdfc.Quad, error) {
 	b := &rdfBuilder{
+		known: known,
 		blank: make(map[string]string),
 		// Statements written more than once (a node embedded twice) count here before
 		// rdfc removes duplicates and enforces MaxQuads exactly; this bound only caps
@@ -103,21 +108,31 @@ func (b *rdfBuilder) ref(id, what string) (rdfc.Term, error) {
 		b.blank[id] = t.Value
 		return t, nil
 	}
-	if !absoluteIRI(id) {
+	if !b.absolute(id) {
 		return rdfc.Term{}, fmt.Errorf("%w: %s %q is not an absolute iri", ErrInvalid, what, truncate(id))
 	}
 	return rdfc.NewIRI(id), nil
 }
 
 // predicate returns the term for a property IRI.
-func predicate(p string) (rdfc.Term, error) {
+func (b *rdfBuilder) predicate(p string) (rdfc.Term, error) {
 	if strings.HasPrefix(p, "_:") {
 		return rdfc.Term{}, fmt.Errorf("%w: blank node property %q", ErrInvalid, truncate(p))
 	}
-	if !absoluteIRI(p) {
+	if !b.absolute(p) {
 		return rdfc.Term{}, fmt.Errorf("%w: property %q is not an absolute iri", ErrInvalid, truncate(p))
 	}
 	return rdfc.NewIRI(p), nil
+}
+
+// absolute is absoluteIRI, answered from b.known where it can be.
+func (b *rdfBuilder) absolute(s string) bool {
+	if b.known != nil {
+		if _, ok := b.known.Load(s); ok {
+			return true
+		}
+	}
+	return absoluteIRI(s)
 }
 
 // absoluteIRI reports whether s is an IRI safe mode accepts: writable in N-Quads with a
@@ -206,7 +221,7 @@ func (b *rdfBuilder) node(m map[string]any, graph rdfc.Term, depth int) (rdfc.Te
 			if strings.HasPrefix(k, "@") {
 				return subj, fmt.Errorf("%w: unexpected keyword %q in a node object", ErrInvalid, truncate(k))
 			}
-			pred, err := predicate(k)
+			pred, err := b.predicate(k)
 			if err != nil {
 				return subj, err
 			}
@@ -260,7 +275,7 @@ func (b *rdfBuilder) reverse(subj rdfc.Term, v any, graph rdfc.Term, depth int) 
 		return err
 	}
 	for prop, vals := range rm {
-		pred, err := predicate(prop)
+		pred, err := b.predicate(prop)
 		if err != nil {
 			return err
 		}
@@ -299,7 +314,7 @@ func (b *rdfBuilder) object(item any, graph rdfc.Term, depth int) (rdfc.Term, er
 		return rdfc.Term{}, err
 	}
 	if _, ok := m["@value"]; ok {
-		return literal(m)
+		return b.literal(m)
 	}
 	if l, ok := m["@list"]; ok {
 		return b.list(l, graph, depth)
@@ -346,7 +361,7 @@ func (b *rdfBuilder) list(v any, graph rdfc.Term, depth int) (rdfc.Term, error) 
 
 // literal converts a value object to an RDF literal (JSON-LD 1.1 §8.2 "Object to RDF
 // Conversion", steps 4 to 13, with rdfDirection unset and base direction refused).
-func literal(m map[string]any) (rdfc.Term, error) {
+func (b *rdfBuilder) literal(m map[string]any) (rdfc.Term, error) {
 	if _, ok := m["@direction"]; ok {
 		// JSON-LD 1.1 drops the direction when rdfDirection is not set; signing the text
 		// without its direction would let it be flipped, so it is refused.
@@ -370,7 +385,7 @@ func literal(m map[string]any) (rdfc.Term, error) {
 		}
 		return rdfc.NewLiteral(string(lex), rdfJSON, ""), nil
 	}
-	if datatype != "" && !absoluteIRI(datatype) {
+	if datatype != "" && !b.absolute(datatype) {
 		return rdfc.Term{}, fmt.Errorf("%w: datatype %q is not an absolute iri", ErrInvalid, truncate(datatype))
 	}
 	var lang string

@@ -123,7 +123,7 @@ func BenchmarkExpand(b *testing.B) {
 	b.Run("general", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := r.expand(doc); err != nil {
+			if _, err := r.expand(r.fastSnapshot(), doc); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -20,8 +20,9 @@ import (
 // (zero fields take the defaults), are: Check; JSON-LD expansion with contexts only from
 // r (the fast path, or json-gold where the fast path does not apply; see the package
 // documentation); deserialization to RDF in safe mode; RDFC-1.0. Errors wrap
-// ErrUnknownContext, ErrInlineContext, ErrInvalid or ErrLimit, or ctx's error when ctx
-// ends first.
+// ErrUnknownContext, ErrInlineContext, ErrInvalid (with ErrUnsupported, in addition, for a
+// document only json-gold could expand and that json-gold is known to get wrong) or
+// ErrLimit, or ctx's error when ctx ends first.
 func (r *Registry) Canonicalize(ctx context.Context, doc map[string]any, lim Limits) ([]byte, error) {
 	return r.canonicalize(ctx, doc, lim, pathAuto)
 }
@@ -85,7 +86,7 @@ func (r *Registry) expandPath(f *fastSnapshot, doc map[string]any, path expansio
 			return nil, err
 		}
 	}
-	return r.expand(doc)
+	return r.expand(f, doc)
 }
 
 // errFastPanic reports a panic inside the fast path: a bug, never expected. Like
@@ -118,7 +119,13 @@ func (r *Registry) expandFast(f *fastSnapshot, doc map[string]any) (out []any, e
 // property-scoped, nested "@context") starts with CopyContext, and a reverted context is a
 // copy too. (Passing the cached context inside "@context" instead would not do: json-gold's
 // parse writes the processing mode into a *ld.Context it is given.)
-func (r *Registry) expand(doc map[string]any) (out []any, err error) {
+//
+// Documents on which json-gold departs from JSON-LD 1.1 (f.div, divergence.go) are refused
+// with ErrUnsupported before it runs.
+func (r *Registry) expand(f *fastSnapshot, doc map[string]any) (out []any, err error) {
+	if err := f.div.check(doc); err != nil {
+		return nil, err
+	}
 	defer func() {
 		// json-gold asserts types in places; a document it does not expect must not
 		// bring the process down.

@@ -98,8 +98,8 @@ func proofConfig(doc, proof map[string]any) map[string]any {
 
 // civitasDocuments returns Civitas documents of every kind: each credential type
 // unsigned, signed with eddsa-rdfc-2022 and with ecdsa-rdfc-2019, and its proof
-// configuration; a presentation holding the three signed credentials, signed and as
-// proof configuration; a status list credential, unsigned and signed.
+// configuration; a presentation holding the three signed credentials and an enveloped
+// one, signed and as proof configuration; a status list credential, unsigned and signed.
 func civitasDocuments(t testing.TB) []namedDoc {
 	t.Helper()
 	var out []namedDoc
@@ -125,6 +125,12 @@ func civitasDocuments(t testing.TB) []namedDoc {
 			}
 		}
 	}
+	// A credential held as a vc+jwt is presented enveloped (wallet.entry).
+	signed = append(signed, map[string]any{
+		"@context": []any{schemas.CredentialsV2URL},
+		"id":       "data:application/vc+jwt,eyJhbGciOiJFZERTQSIsInR5cCI6InZjK2p3dCJ9.eyJpc3MiOiJkaWQ6ZXhhbXBsZTppIn0.c2ln",
+		"type":     "EnvelopedVerifiableCredential",
+	})
 	hvm := testHolder + "#" + testHolder[len("did:key:"):]
 	vp := map[string]any{
 		"@context":             []any{schemas.CredentialsV2URL, schemas.ContextURL},

@@ -51,20 +51,40 @@
 //   - Expansion is json-gold v0.7.0's algorithm (its Expand and expandObject, and for
 //     context processing its parse and createTermDefinition) rewritten step by step over
 //     those states, restricted to the features below. It builds the same expanded
-//     document json-gold builds, map for map, including json-gold's departures from the
-//     specification (for example it takes a term's container mapping from the term's own
-//     scoped context, so the credentials of a presentation, whose "verifiableCredential"
-//     has "@context": null, are not put in named graphs). The steps after expansion are
-//     shared, so both paths give byte-identical N-Quads and the same errors. (The IRIs of
-//     term definitions are also noted as valid, so that step 3 need not parse them again
-//     for every statement; that only saves work.)
+//     document json-gold builds, map for map, with one exception: the container mapping
+//     of a term that has a scoped context. JSON-LD 1.1 (Expansion Algorithm step 13.5)
+//     and jsonld.js take it from the active context the term is found in; json-gold
+//     takes it from the term's own scoped context. In the credentials v2 context
+//     "verifiableCredential" has "@container": "@graph" and "@context": null, so
+//     json-gold puts the credentials of a presentation in the default graph, where the
+//     specification (and jsonld.js 9, behind Digital Bazaar's verifiers; releases
+//     before digitalbazaar/jsonld.js#544 behaved like json-gold) puts each in a named
+//     graph of its own, a blank node the presentation points at. The fast path
+//     follows the specification. Otherwise it keeps json-gold's order of work (a
+//     property-scoped context applied before the value is expanded, not inside the
+//     recursive call), which jsonld.js shares. The steps after expansion are shared.
+//     (The IRIs of term definitions are also noted as valid, so that step 3 need not
+//     parse them again for every statement; that only saves work.)
+//
+// The general path refuses, with ErrUnsupported (which wraps ErrInvalid), every document
+// on which that departure of json-gold could change the result: one that names a
+// registered context holding a term whose scoped context changes or removes the term's
+// container mapping, and uses that term as a member name (divergence.go). Among the
+// registered contexts, only credentials v2's "verifiableCredential" is such a term; a
+// credentials v2 presentation holding credentials is therefore canonicalized by the fast
+// path only. On such a term the fast path handles the credentials v2 pattern (a graph
+// container removed by the scoped context) and leaves the other patterns to the general
+// path, which refuses them.
 //
 // The tests hold the two paths to this: a differential test over the published vectors,
 // the corpus in testdata and Civitas credentials of every type (unsigned, signed,
 // proof configurations, a presentation holding them, status lists) compares the expanded
 // documents (deep equality) and the canonical N-Quads (bytes); every reject case runs on
 // both paths; FuzzFastPath mutates such documents and requires equal results or the same
-// error class.
+// error class. Presentations holding credentials, which the general path refuses, are
+// compared instead with golden N-Quads written by hand from the specification and with
+// an oracle that composes the presentation's dataset from parts json-gold gets right
+// (presentation_test.go).
 //
 // What the fast path supports, in a context (registered document or scoped context):
 // "@version": 1.1; "@protected"; "@vocab" given as an absolute IRI ("scheme://…") or
@@ -112,14 +132,19 @@
 //     characters unescaped;
 //   - a blank node occurring twice in one quad (a node in its own named graph, a blank
 //     node pointing at itself) hashes as in digitalbazaar's rdf-canonize RDFC-1.0: the
-//     quad is related to the node once; json-gold relates it twice and labels differently.
+//     quad is related to the node once; json-gold relates it twice and labels differently;
+//   - a graph container value that states nothing (an empty node, or only "@id") is
+//     refused with ErrInvalid: the specification keeps an empty named graph, json-gold
+//     too, jsonld.js drops the value (an error in its safe mode);
+//   - the credentials of a credentials v2 presentation are in named graphs (above).
 //
 // What it does not do: fetch or accept any context not in the Registry, use @base (there
 // is no document URL; relative IRIs are errors), support "@direction" (rejected: json-gold
 // and JSON-LD's default drop it silently, which would leave it unsigned; jsonld.js's safe
 // mode rejects it too), support contexts with "@import" or aliases of "@set", correct
-// json-gold's departures from the JSON-LD specification (the fast path reproduces them),
-// compact, frame, or produce the canonical blank-node label map. Check runs
+// json-gold's other departures from the JSON-LD specification (the fast path reproduces
+// them; jsonld.js shares those known: a property-scoped context applied before, not in,
+// the recursive expansion), compact, frame, or produce the canonical blank-node label map. Check runs
 // before the contexts are known, so it also refuses "@"-keys and "@context" members
 // inside @json literal values, which JSON-LD itself would accept.
 package jsonld

@@ -370,10 +370,13 @@ type fastSnapshot struct {
 	// accepts, noted as definitions are made: toRDF looks them up instead of parsing
 	// them again. Only registered contexts add to it, so it stays small.
 	iris sync.Map
+	// div lists the terms of each registered context that json-gold expands unlike
+	// JSON-LD 1.1 (divergence.go); the general path refuses documents using them.
+	div divergence
 }
 
-func newFastSnapshot(gen uint64, docs map[string]*localCtx) *fastSnapshot {
-	return &fastSnapshot{gen: gen, docs: docs, root: &state{terms: map[string]*termDef{}}}
+func newFastSnapshot(gen uint64, docs map[string]*localCtx, div divergence) *fastSnapshot {
+	return &fastSnapshot{gen: gen, docs: docs, div: div, root: &state{terms: map[string]*termDef{}}}
 }
 
 func (f *fastSnapshot) full() bool { return f.states.Load() >= fastStateLimit.Load() }

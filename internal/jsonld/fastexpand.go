@@ -323,11 +323,18 @@ func (x *fastExpander) expandObject(ac *state, ap, eap string, elem, result map[
 			continue
 		}
 
+		// As json-gold and jsonld.js do, the value is expanded with the term's scoped
+		// context already applied (termCtx), where the expansion algorithm applies it in
+		// the recursive call; the outcome is the same except where the scoped context
+		// changes the term's own definition.
 		termCtx := ac
 		td := ac.term(key)
 		if td != nil && td.hasContext {
 			if termCtx, err = x.f.apply(ac, td.ctx, true, true); err != nil {
 				return err
+			}
+			if !containerKept(td, termCtx.term(key)) {
+				return errFallback
 			}
 		}
 		var ev any
@@ -339,8 +346,14 @@ func (x *fastExpander) expandObject(ac *state, ap, eap string, elem, result map[
 		if ev == nil {
 			continue
 		}
-		// json-gold takes the container mapping from the term's own context.
-		if termCtx.hasContainer(key, "@list") {
+		// The container mapping is the term's in the active context the key was found in
+		// (JSON-LD 1.1 Expansion Algorithm step 13.5; jsonld.js does the same), not the
+		// one in its own scoped context, which json-gold reads.
+		container := ""
+		if td != nil {
+			container = td.container
+		}
+		if container == "@list" {
 			if m, ok := ev.(map[string]any); !ok || !hasMember(m, "@list") {
 				if l, ok := ev.([]any); ok {
 					ev = map[string]any{"@list": l}
@@ -349,7 +362,7 @@ func (x *fastExpander) expandObject(ac *state, ap, eap string, elem, result map[
 				}
 			}
 		}
-		if termCtx.hasContainer(key, "@graph") {
+		if container == "@graph" {
 			items := arrayify(ev)
 			wrapped := make([]any, 0, len(items))
 			for _, item := range items {
@@ -369,6 +382,30 @@ func (x *fastExpander) expandObject(ac *state, ap, eap string, elem, result map[
 		result[ep] = list
 	}
 	return nil
+}
+
+// containerKept reports whether a term's scoped context leaves its container mapping as
+// the fast path needs it: the same in the term's own scoped context (inner, nil when
+// the scoped context removes the term) as in the active context (outer, td), or a
+// "@graph" container removed by the scoped context (credentials v2's
+// "verifiableCredential", "@context": null). Then the container mapping is used only for
+// wrapping the expanded value, where the algorithm takes the outer one. Otherwise (the
+// scoped context gives the term another container, or removes a "@list" container)
+// json-gold, jsonld.js and the algorithm disagree with each other on nested arrays or
+// dropped values, and the document goes to the general path, which refuses it
+// (divergence.go).
+func containerKept(td, inner *termDef) bool {
+	outer, in := td.container, ""
+	if inner != nil {
+		in = inner.container
+	}
+	if outer == "@set" {
+		outer = ""
+	}
+	if in == "@set" {
+		in = ""
+	}
+	return outer == in || (outer == "@graph" && in == "")
 }
 
 // hasMember reports whether m has the member k.

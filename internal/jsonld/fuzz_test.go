@@ -80,7 +80,7 @@ func FuzzCanonicalize(f *testing.F) {
 		lim := Limits{MaxWork: 2000}
 		out, err := r.Canonicalize(context.Background(), m, lim)
 		if err != nil {
-			for _, s := range []error{ErrUnknownContext, ErrInlineContext, ErrInvalid, ErrLimit} {
+			for _, s := range []error{ErrUnknownContext, ErrInlineContext, ErrInvalid, ErrLimit, ErrUnsupported} {
 				if errors.Is(err, s) {
 					return
 				}
@@ -99,8 +99,8 @@ func FuzzCanonicalize(f *testing.F) {
 		if outF, err := r.Canonicalize(context.Background(), mf, lim); err != nil || string(outF) != string(out) {
 			t.Fatalf("float64 decoding gives %v\n%s\nwant\n%s", err, outF, out)
 		}
-		if goldDiffers(quads) {
-			return
+		if goldDiffers(quads) || r.fastSnapshot().div.check(parseJSON(t, data)) != nil {
+			return // a known difference, or json-gold's departure (divergence.go)
 		}
 		gold, err := goldNormalizeSafe(r, parseJSON(t, data))
 		if err != nil {

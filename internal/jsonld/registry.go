@@ -29,6 +29,11 @@ var (
 	// ErrLimit reports a document over one of the Limits. It is the same value as
 	// rdfc.ErrLimit.
 	ErrLimit = rdfc.ErrLimit
+	// ErrUnsupported reports a document that only the general path (json-gold) could
+	// expand, and on which json-gold is known to depart from JSON-LD 1.1 (see
+	// divergence.go): refused rather than given a canonical form other implementations
+	// do not compute. Errors wrapping it also wrap ErrInvalid.
+	ErrUnsupported = errors.New("json-ld document not supported")
 )
 
 // maxContextSize bounds the context documents accepted by Add.
@@ -132,13 +137,13 @@ func (r *Registry) fastSnapshot() *fastSnapshot {
 	if f != nil && !f.full() {
 		return f
 	}
-	var docs map[string]*localCtx
+	var nf *fastSnapshot
 	if f != nil && f.gen == r.gen {
-		docs = f.docs // full: keep the compiled documents, drop the cached states
+		// Full: keep the compiled documents, drop the cached states.
+		nf = newFastSnapshot(r.gen, f.docs, f.div)
 	} else {
-		docs = compileDocs(r.docs)
+		nf = newFastSnapshot(r.gen, compileDocs(r.docs), findDivergence(r.docs))
 	}
-	nf := newFastSnapshot(r.gen, docs)
 	r.fast.CompareAndSwap(f, nf)
 	return nf
 }

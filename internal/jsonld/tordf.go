@@ -260,6 +260,13 @@ func (b *rdfBuilder) nodes(v any, graph rdfc.Term, depth int, what string) error
 		if _, ok := m["@list"]; ok {
 			return fmt.Errorf("%w: list object in %s", ErrInvalid, what)
 		}
+		if _, hasID := m["@id"]; what == "@graph" && (len(m) == 0 || (len(m) == 1 && hasID)) {
+			// Only a graph container puts these here: expansion drops them from an
+			// "@graph" member. The algorithm keeps such a graph, empty; jsonld.js
+			// drops the value (in safe mode, the error "empty object" or "object
+			// with only @id"). Refused, so that both agree on what is accepted.
+			return fmt.Errorf("%w: a graph container value is a node without statements", ErrInvalid)
+		}
 		if _, err := b.node(m, graph, depth+1); err != nil {
 			return err
 		}

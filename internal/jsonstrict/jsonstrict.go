@@ -52,6 +52,10 @@ type Limits struct {
 	// decoded into Go structs, such as embedded JSON-LD contexts, where a class and a
 	// property often differ only in case ("Achievement", "achievement").
 	AllowCaseVariants bool
+	// DisallowUnknownFields makes Unmarshal into a struct refuse members the struct
+	// does not have (for signed documents whose readers must not skip a rule they
+	// do not know).
+	DisallowUnknownFields bool
 }
 
 // DefaultLimits suit a single credential or presentation.
@@ -137,6 +141,9 @@ func Unmarshal(data []byte, v any, lim Limits) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
+	if lim.DisallowUnknownFields {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: %w", ErrSyntax, err)
 	}

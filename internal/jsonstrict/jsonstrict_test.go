@@ -119,6 +119,21 @@ func TestUnmarshalUsesNumber(t *testing.T) {
 	}
 }
 
+func TestDisallowUnknownFields(t *testing.T) {
+	var v struct {
+		A int `json:"a"`
+	}
+	if err := Unmarshal([]byte(`{"a":1,"b":2}`), &v, Limits{}); err != nil || v.A != 1 {
+		t.Fatalf("unknown member without the option: %v", err)
+	}
+	if err := Unmarshal([]byte(`{"a":1,"b":2}`), &v, Limits{DisallowUnknownFields: true}); !errors.Is(err, ErrSyntax) {
+		t.Fatalf("unknown member with the option: %v", err)
+	}
+	if err := Unmarshal([]byte(`{"a":3}`), &v, Limits{DisallowUnknownFields: true}); err != nil || v.A != 3 {
+		t.Fatalf("known members with the option: %v", err)
+	}
+}
+
 func TestDecode(t *testing.T) {
 	in := `{"a":[1,-2.5e3,"x\u00e9\n",true,false,null,{}],"b":{"c":[]},"\u0064":"d"}`
 	got, err := Decode([]byte(in), Limits{})

@@ -14,7 +14,10 @@
 //
 // What it does not do: decide anything. Authorization, approval thresholds, whether a
 // revocation may be undone and what goes into a credential are the issuer service's
-// business; the store keeps what it is given, atomically.
+// business; the store keeps what it is given, atomically. Of a node's check-in ledger it
+// checks the shape and the chain's continuity (Seq, PrevHash, Hash), not the entries'
+// signatures nor that each Hash is the hash of its entry: the service verifies those
+// before it stores them.
 package store
 
 import (
@@ -158,6 +161,61 @@ type Store interface {
 	// OfferBurned in the same change. ErrConflict when the offer is not in state
 	// OfferOffered, ErrNotFound when unknown.
 	FailOfferAttempt(ctx context.Context, id string, max int, audit ...AuditEntry) (attempts int, err error)
+
+	// Nodes and their check-in ledgers. In these methods an empty ID or DID, text that
+	// cannot be stored, an enrollment code hash that is not 32 bytes (SHA-256) or an
+	// unusable time is ErrInvalid, also in the lookups.
+
+	// CreateNode registers a physical node (a co-living site), not yet enrolled, with
+	// an enrollment code hash; a node with the same ID is ErrConflict. A node that is
+	// not new (see Node.Validate) is ErrInvalid.
+	CreateNode(ctx context.Context, n Node, audit ...AuditEntry) error
+	// Node returns a node by ID.
+	Node(ctx context.Context, id string) (Node, error)
+	// Nodes lists every node by ID.
+	Nodes(ctx context.Context) ([]Node, error)
+	// SetNodeEnrollCode replaces the enrollment code hash of a node that has not
+	// enrolled yet; ErrConflict once it has, ErrNotFound for an unknown node.
+	SetNodeEnrollCode(ctx context.Context, id string, codeHash []byte, audit ...AuditEntry) error
+	// EnrollNode records the node's DID and enrollment time, once: the code hash must
+	// match the stored one, the node must not be enrolled and no other node may have
+	// the DID (ErrConflict otherwise; ErrNotFound for an unknown node).
+	EnrollNode(ctx context.Context, id, did string, codeHash []byte, at time.Time, audit ...AuditEntry) error
+	// AddCheckIns stores a node's ledger entries in one transaction. The entries
+	// (see CheckIn.Validate; each NodeID must be nodeID, else ErrInvalid; at most
+	// MaxCheckIns) are in chain order: each entry's Seq is the one before plus 1 and
+	// its PrevHash the one before's Hash. They must continue the node's stored chain:
+	// the first new entry's Seq is the last stored Seq + 1 and its PrevHash the last
+	// stored Hash ("" before the first entry, whose Seq is 1). Entries already stored
+	// (same node, Seq and Hash) are skipped, so uploads are idempotent; an entry with a
+	// stored Seq and another Hash, or a break in the chain (within the upload or with
+	// the stored chain), is ErrConflict and nothing is stored. An unknown node is
+	// ErrNotFound. The caller sets each entry's ReceivedAt; the store sets Flagged.
+	//
+	// Each new admission (DecisionAdmitted or DecisionAdmittedFlagged) is flagged
+	// when an admission of the same SubjectRef at another node lies less than window
+	// before or after it (to the microsecond), and so is that other node's entry;
+	// refusals never flag nor are flagged, and admissions at the same node do not
+	// flag each other. A zero window flags nothing; a negative one is ErrInvalid.
+	// Concurrent uploads (also from several processes) for one node are serialized,
+	// and so are uploads whose admissions share a SubjectRef, so that no double
+	// check-in escapes the flag; other uploads proceed in parallel.
+	//
+	// It returns how many entries were new and the entries flagged by this call: the
+	// new entries it flagged and the other nodes' entries they matched (flagged before
+	// or not), as stored, by node then Seq. The audit entries are appended, in the
+	// same transaction, only when at least one entry is new.
+	AddCheckIns(ctx context.Context, nodeID string, entries []CheckIn, window time.Duration, audit ...AuditEntry) (stored int, flagged []CheckIn, err error)
+	// LastCheckIn returns the node's last stored entry's Seq and Hash (0 and "" when
+	// none); ErrNotFound for an unknown node.
+	LastCheckIn(ctx context.Context, nodeID string) (seq int64, hash string, err error)
+	// CheckIns lists entries matching f, by node then Seq. An unusable Since, a
+	// negative AfterSeq or a negative limit is ErrInvalid.
+	CheckIns(ctx context.Context, f CheckInFilter) ([]CheckIn, error)
+	// MonthlyCheckIns counts, for the month [from, to), the entries per node by
+	// decision (see CheckInCount), ordered by node; nodes without entries in the
+	// period have no row. An empty or unusable period is ErrInvalid.
+	MonthlyCheckIns(ctx context.Context, from, to time.Time) ([]CheckInCount, error)
 
 	// CreateNonce stores a single-use nonce (its hash) valid until expires. A duplicate
 	// is ErrConflict.
@@ -385,4 +443,92 @@ type Offer struct {
 	TokenExpiresAt time.Time
 	// CredentialID is set once issued.
 	CredentialID string
+}
+
+// Node is a physical node of the community that checks members in.
+type Node struct {
+	// ID is the node's identifier, as residency credentials name it (node.id).
+	ID string
+	// Name is the node's display name.
+	Name string
+	// DID is the node's own DID (its ledger signing key), set at enrollment.
+	DID string
+	// EnrollCodeHash is the SHA-256 of the one-time enrollment code in its first bundle.
+	EnrollCodeHash []byte
+	// CreatedAt is when the node was registered; EnrolledAt when it enrolled (zero
+	// before).
+	CreatedAt, EnrolledAt time.Time
+	// CreatedBy is the token that registered it.
+	CreatedBy string
+}
+
+// Check-in decisions as ledgers record them. DecisionAdmittedFlagged is the node's
+// own flag (an admission under its stale-bundle fallback); it counts as an admission.
+const (
+	DecisionAdmitted        = "admitted"
+	DecisionRefused         = "refused"
+	DecisionAdmittedFlagged = "admitted-flagged"
+)
+
+// CheckIn is one entry of a node's service ledger, as uploaded and verified.
+type CheckIn struct {
+	// NodeID is the node whose ledger holds the entry.
+	NodeID string
+	// Seq numbers the node's entries from 1.
+	Seq int64
+	// At is when the node decided.
+	At time.Time
+	// Type is the credential type concerned ("" when none could be read).
+	Type string
+	// SubjectRef is the pseudonymous reference of the credential (never a DID or
+	// name); "" only in a refusal where none could be read.
+	SubjectRef string
+	// Decision is one of the Decision… constants.
+	Decision string
+	// Codes are the decision's reason codes.
+	Codes []string
+	// Challenge is the hash of the door challenge the presentation answered (lower-
+	// case hex; "" when it answered none). It is part of what the node signed.
+	Challenge string
+	// PrevHash and Hash chain the node's entries (lower-case hex; PrevHash is "" in
+	// the first entry); Signature is the node's signature.
+	PrevHash, Hash, Signature string
+	// ReceivedAt is when the issuer stored it (the caller's clock).
+	ReceivedAt time.Time
+	// Flagged marks an admission of the same credential at two nodes within the
+	// window. The store sets it; an uploaded entry has it false.
+	Flagged bool
+}
+
+// IsAdmission reports whether the entry admitted someone (DecisionAdmitted or
+// DecisionAdmittedFlagged).
+func (c CheckIn) IsAdmission() bool {
+	return c.Decision == DecisionAdmitted || c.Decision == DecisionAdmittedFlagged
+}
+
+// CheckInFilter selects check-ins. Zero fields do not filter.
+type CheckInFilter struct {
+	NodeID string
+	// FlaggedOnly keeps flagged entries.
+	FlaggedOnly bool
+	// Since keeps entries at or after it.
+	Since time.Time
+	// AfterNode and AfterSeq page: only entries ordered (by node, then Seq) after
+	// the entry (AfterNode, AfterSeq), the last one of the previous page.
+	AfterNode string
+	AfterSeq  int64
+	// Limit caps the result (0: DefaultPage; more than MaxPage: MaxPage).
+	Limit int
+}
+
+// CheckInCount is a monthly report row: a node's check-ins by decision.
+type CheckInCount struct {
+	Node string `json:"node"`
+	// Admitted counts admissions (DecisionAdmitted and DecisionAdmittedFlagged).
+	Admitted int `json:"admitted"`
+	// Refused counts refusals.
+	Refused int `json:"refused"`
+	// Flagged counts the entries flagged as double check-ins (CheckIn.Flagged),
+	// which are also counted in Admitted.
+	Flagged int `json:"flagged"`
 }

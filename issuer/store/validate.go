@@ -21,6 +21,11 @@ const (
 	MaxReserve = 10000
 	// MaxListSize is the largest status list ReserveSlots creates (an 8 MiB bitstring).
 	MaxListSize = 1 << 26
+	// MaxCheckIns is the most ledger entries one AddCheckIns call takes.
+	MaxCheckIns = 10000
+	// MaxLedgerHash is the longest PrevHash or Hash of a ledger entry, in hex digits
+	// (a 512-bit hash).
+	MaxLedgerHash = 128
 )
 
 // The checks below are the ones every implementation applies before it writes; a
@@ -299,4 +304,149 @@ func (o Offer) Validate() error {
 		return invalid("offer %q does not expire after it is created (to the microsecond)", o.ID)
 	}
 	return nil
+}
+
+// Validate checks a node before it is registered: it must be new (no DID, not
+// enrolled) and carry a SHA-256 enrollment code hash.
+func (n Node) Validate() error {
+	switch {
+	case n.ID == "":
+		return invalid("node ID is empty")
+	case !ValidText(n.ID, n.Name, n.DID, n.CreatedBy):
+		return invalid("node fields are not valid text")
+	case n.CreatedBy == "":
+		return invalid("node %q has no creator", n.ID)
+	case !ValidHash(n.EnrollCodeHash):
+		return invalid("node %q: enrollment code hash is %d bytes, want 32 (SHA-256)", n.ID, len(n.EnrollCodeHash))
+	case !ValidTime(n.CreatedAt):
+		return invalid("node %q has no valid creation time", n.ID)
+	case n.DID != "" || !n.EnrolledAt.IsZero():
+		return invalid("node %q is created enrolled", n.ID)
+	}
+	return nil
+}
+
+// ValidDecision reports whether d is one of the Decision… constants.
+func ValidDecision(d string) bool {
+	switch d {
+	case DecisionAdmitted, DecisionRefused, DecisionAdmittedFlagged:
+		return true
+	}
+	return false
+}
+
+// validLedgerHash reports whether h is a non-empty, even-length string of lower-case
+// hex digits of at most MaxLedgerHash digits.
+func validLedgerHash(h string) bool {
+	if h == "" || len(h) > MaxLedgerHash || len(h)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks one uploaded ledger entry: a node, a Seq from 1, a usable decision
+// time and receipt time, a known decision, a SubjectRef in every admission, reason
+// codes that are not empty, lower-case hex hashes (no PrevHash in entry 1, one in
+// every later entry; a Challenge, when there is one), a signature, and no flag (the
+// store sets it).
+func (c CheckIn) Validate() error {
+	switch {
+	case c.NodeID == "":
+		return invalid("check-in node ID is empty")
+	case !ValidText(c.NodeID, c.Type, c.SubjectRef, c.Signature) || !ValidText(c.Codes...):
+		return invalid("check-in %s/%d: fields are not valid text", c.NodeID, c.Seq)
+	case c.Seq < 1:
+		return invalid("check-in %s/%d: sequence numbers start at 1", c.NodeID, c.Seq)
+	case !ValidTime(c.At) || !ValidTime(c.ReceivedAt):
+		return invalid("check-in %s/%d has no valid decision or receipt time", c.NodeID, c.Seq)
+	case !ValidDecision(c.Decision):
+		return invalid("check-in %s/%d: unknown decision %q", c.NodeID, c.Seq, c.Decision)
+	case c.IsAdmission() && c.SubjectRef == "":
+		return invalid("check-in %s/%d admits without a subject reference", c.NodeID, c.Seq)
+	case slices.Contains(c.Codes, ""):
+		return invalid("check-in %s/%d: empty reason code", c.NodeID, c.Seq)
+	case !validLedgerHash(c.Hash):
+		return invalid("check-in %s/%d: hash is not lower-case hex of 2 to %d digits", c.NodeID, c.Seq, MaxLedgerHash)
+	case c.Seq == 1 && c.PrevHash != "":
+		return invalid("check-in %s/1: the first entry has no previous hash", c.NodeID)
+	case c.Seq > 1 && !validLedgerHash(c.PrevHash):
+		return invalid("check-in %s/%d: previous hash is not lower-case hex of 2 to %d digits", c.NodeID, c.Seq, MaxLedgerHash)
+	case c.Signature == "":
+		return invalid("check-in %s/%d has no signature", c.NodeID, c.Seq)
+	case c.Challenge != "" && !validLedgerHash(c.Challenge):
+		return invalid("check-in %s/%d: challenge hash is not lower-case hex of 2 to %d digits", c.NodeID, c.Seq, MaxLedgerHash)
+	case c.Flagged:
+		return invalid("check-in %s/%d is uploaded flagged", c.NodeID, c.Seq)
+	}
+	return nil
+}
+
+// ValidateCheckIns checks the arguments of AddCheckIns before the store looks at the
+// stored chain: a node ID, a window that is not negative, at most MaxCheckIns entries
+// that each Validate and belong to the node (ErrInvalid otherwise), and then that the
+// entries follow one another, each Seq the one before plus 1 and each PrevHash the
+// Hash before it (ErrConflict otherwise: a break in the chain).
+func ValidateCheckIns(nodeID string, entries []CheckIn, window time.Duration) error {
+	switch {
+	case nodeID == "" || !ValidText(nodeID):
+		return invalid("check-ins: empty node ID or not valid text")
+	case window < 0:
+		return invalid("check-ins: negative flagging window %v", window)
+	case len(entries) > MaxCheckIns:
+		return invalid("check-ins: %d entries in one upload, at most %d", len(entries), MaxCheckIns)
+	}
+	for _, e := range entries {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		if e.NodeID != nodeID {
+			return invalid("check-in %s/%d uploaded for node %q", e.NodeID, e.Seq, nodeID)
+		}
+	}
+	for i := 1; i < len(entries); i++ {
+		if e, p := entries[i], entries[i-1]; e.Seq != p.Seq+1 || e.PrevHash != p.Hash {
+			return fmt.Errorf("%w: check-in %s/%d does not follow entry %d of the upload", ErrConflict, nodeID, e.Seq, p.Seq)
+		}
+	}
+	return nil
+}
+
+// ContinueChain checks entries that passed ValidateCheckIns against a node's stored
+// chain and returns those that are new. lastSeq and lastHash are the stored chain's
+// last entry (0 and "" when empty); stored holds, in Seq order, the stored hashes of
+// the entries the upload overlaps, from entries[0].Seq to min(lastSeq, last Seq of
+// the upload), and nothing when they do not overlap. An overlapping entry with
+// another Hash, or new entries that do not start at lastSeq+1 with PrevHash lastHash,
+// is ErrConflict. Stores call it under their lock on the node.
+func ContinueChain(entries []CheckIn, lastSeq int64, lastHash string, stored []string) ([]CheckIn, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	overlap := max(0, min(lastSeq, entries[len(entries)-1].Seq)-entries[0].Seq+1)
+	if int64(len(stored)) != overlap {
+		return nil, fmt.Errorf("stored chain of node %q: %d hashes for %d overlapping entries (a gap in the stored chain)",
+			entries[0].NodeID, len(stored), overlap)
+	}
+	for i, h := range stored {
+		if e := entries[i]; e.Hash != h {
+			return nil, fmt.Errorf("%w: check-in %s/%d differs from the stored entry %d (divergent history)", ErrConflict, e.NodeID, e.Seq, e.Seq)
+		}
+	}
+	fresh := entries[overlap:]
+	switch {
+	case len(fresh) == 0:
+		return nil, nil
+	case fresh[0].Seq != lastSeq+1:
+		return nil, fmt.Errorf("%w: check-in %s/%d does not follow the stored chain, which ends at entry %d (a gap)",
+			ErrConflict, fresh[0].NodeID, fresh[0].Seq, lastSeq)
+	case fresh[0].PrevHash != lastHash:
+		return nil, fmt.Errorf("%w: check-in %s/%d: its previous hash is not the hash of stored entry %d",
+			ErrConflict, fresh[0].NodeID, fresh[0].Seq, lastSeq)
+	}
+	return fresh, nil
 }

@@ -23,7 +23,13 @@
 //     a code is redeemed once and no attempt counts after the burn; ConsumeNonce is one
 //     conditional DELETE, which exactly one of concurrent consumers wins, and prunes
 //     expired nonces with FOR UPDATE SKIP LOCKED, so it never waits for another
-//     consumer.
+//     consumer. AddCheckIns locks the node's row (FOR NO KEY UPDATE), so of concurrent
+//     uploads for one node the second reads the chain the first left, and then takes
+//     a transaction-scoped advisory lock per subject reference it admits, in ascending
+//     key order, so that of two uploads admitting one subject at two nodes the second
+//     sees the first's entry and flags both; uploads for other nodes and subjects run
+//     in parallel. The admissions to flag are looked up per entry through the
+//     (subject_ref, at) index, whatever the table's statistics say.
 //   - Times are timestamptz (microseconds, as the audit hashes need); bytes kept
 //     exactly as given (bodies, JWKs, audit details) are bytea.
 //

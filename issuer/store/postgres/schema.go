@@ -182,4 +182,42 @@ CREATE TABLE nonces (
 );
 CREATE INDEX nonces_expires ON nonces (expires_at);
 `,
+	// 4: physical nodes and their check-in ledgers. A node's DID and enrollment time
+	// are set together, once; a DID belongs to one node. A node's row is the lock that
+	// serializes uploads of its ledger. Check-ins are keyed by node and sequence
+	// number; codes is a JSON array of reason codes. Admissions of one subject are
+	// looked up by (subject_ref, at) for flagging, entries by time for the monthly
+	// report, and flagged entries through a partial index.
+	`
+CREATE TABLE nodes (
+	id               text COLLATE "C" PRIMARY KEY,
+	name             text NOT NULL,
+	did              text UNIQUE,
+	enroll_code_hash bytea NOT NULL CHECK (length(enroll_code_hash) = 32),
+	created_at       timestamptz NOT NULL,
+	enrolled_at      timestamptz,
+	created_by       text NOT NULL,
+	CHECK ((did IS NULL) = (enrolled_at IS NULL))
+);
+
+CREATE TABLE checkins (
+	node_id     text COLLATE "C" NOT NULL REFERENCES nodes (id),
+	seq         bigint NOT NULL CHECK (seq > 0),
+	at          timestamptz NOT NULL,
+	type        text NOT NULL,
+	subject_ref text NOT NULL,
+	decision    text NOT NULL CHECK (decision IN ('admitted', 'refused', 'admitted-flagged')),
+	codes       text NOT NULL, -- JSON array of reason codes
+	challenge   text NOT NULL, -- hash of the challenge answered, or empty
+	prev_hash   text NOT NULL,
+	hash        text NOT NULL,
+	signature   text NOT NULL,
+	received_at timestamptz NOT NULL,
+	flagged     boolean NOT NULL DEFAULT false,
+	PRIMARY KEY (node_id, seq)
+);
+CREATE INDEX checkins_subject ON checkins (subject_ref, at);
+CREATE INDEX checkins_at ON checkins (at);
+CREATE INDEX checkins_flagged ON checkins (node_id, seq) WHERE flagged;
+`,
 }

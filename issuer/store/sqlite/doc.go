@@ -14,6 +14,8 @@
 //     tables do so in one read transaction (one snapshot).
 //   - Audit: entries are chained under the write transaction, in the same
 //     transaction as the change they describe.
+//   - Check-in uploads are write transactions like the others: each reads the node's
+//     chain and the admissions it might flag with no other upload in between.
 //   - Status slots are picked at random (crypto/rand) and kept unique by the
 //     (list, index) primary key.
 //

@@ -175,4 +175,41 @@ CREATE TABLE nonces (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX nonces_expires ON nonces (expires_at);
 `,
+	// 4: physical nodes and their check-in ledgers. A node's DID and enrollment time
+	// are set together, once; a DID belongs to one node. Check-ins are keyed by node
+	// and sequence number; codes is a JSON array of reason codes. Admissions of one
+	// subject are looked up by (subject_ref, at) for flagging, entries by time for the
+	// monthly report, and flagged entries through a partial index.
+	`
+CREATE TABLE nodes (
+	id               TEXT PRIMARY KEY,
+	name             TEXT NOT NULL,
+	did              TEXT UNIQUE,
+	enroll_code_hash BLOB NOT NULL CHECK (length(enroll_code_hash) = 32),
+	created_at       INTEGER NOT NULL,
+	enrolled_at      INTEGER,
+	created_by       TEXT NOT NULL,
+	CHECK ((did IS NULL) = (enrolled_at IS NULL))
+) STRICT;
+
+CREATE TABLE checkins (
+	node_id     TEXT NOT NULL REFERENCES nodes (id),
+	seq         INTEGER NOT NULL CHECK (seq > 0),
+	at          INTEGER NOT NULL,
+	type        TEXT NOT NULL,
+	subject_ref TEXT NOT NULL,
+	decision    TEXT NOT NULL CHECK (decision IN ('admitted', 'refused', 'admitted-flagged')),
+	codes       TEXT NOT NULL, -- JSON array of reason codes
+	challenge   TEXT NOT NULL, -- hash of the challenge answered, or empty
+	prev_hash   TEXT NOT NULL,
+	hash        TEXT NOT NULL,
+	signature   TEXT NOT NULL,
+	received_at INTEGER NOT NULL,
+	flagged     INTEGER NOT NULL DEFAULT 0 CHECK (flagged IN (0, 1)),
+	PRIMARY KEY (node_id, seq)
+) STRICT;
+CREATE INDEX checkins_subject ON checkins (subject_ref, at);
+CREATE INDEX checkins_at ON checkins (at);
+CREATE INDEX checkins_flagged ON checkins (node_id, seq) WHERE flagged = 1;
+`,
 }

@@ -20,6 +20,9 @@ const benchListSize = 131072
 //   - ReserveSlots/n=2: one call reserving two slots.
 //   - Nonce/create+consume: CreateNonce then ConsumeNonce of one nonce, as one
 //     credential request of the pre-authorized code flow does.
+//   - AddCheckIns/batch=100: one node's sync upload of 100 new ledger entries (90
+//     admissions, each looked up for double check-ins among the admissions of four
+//     other nodes, which grow as the benchmark runs), reporting entries per second.
 func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 	for _, n := range []int{1, 64} {
 		b.Run(fmt.Sprintf("CommitIssuance/batch=%d", n), func(b *testing.B) {
@@ -76,6 +79,59 @@ func Bench(b *testing.B, open func(tb testing.TB) store.Store) {
 				b.Fatal(err)
 			}
 		}
+	})
+	b.Run("AddCheckIns/batch=100", func(b *testing.B) {
+		const batch, others = 100, 4
+		s := open(b)
+		ctx := b.Context()
+		if err := s.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		chains := make([]*chain, others+1)
+		for i := range chains {
+			chains[i] = newChain(fmt.Sprint("node-", i), "bench")
+			if err := s.CreateNode(ctx, node(chains[i].node)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// fill appends batch entries to chain i: one in ten a refusal, the others
+		// admissions of the subjects every node sees, each node and round two hours
+		// after the one before (so nothing is flagged).
+		fill := func(i, round int) {
+			start := base.Add(time.Duration(round*len(chains)+i) * 2 * time.Hour)
+			for j := range batch {
+				decision := store.DecisionAdmitted
+				if j%10 == 9 {
+					decision = store.DecisionRefused
+				}
+				chains[i].add(decision, fmt.Sprint("ref-", j), start.Add(time.Duration(j)*time.Second))
+			}
+		}
+		upload := func(c *chain) error {
+			n, flagged, err := s.AddCheckIns(ctx, c.node, c.entries[len(c.entries)-batch:], time.Hour, entry("checkin.sync", c.node))
+			if err == nil && (n != batch || len(flagged) != 0) {
+				err = fmt.Errorf("stored %d entries and flagged %d, want %d and none", n, len(flagged), batch)
+			}
+			return err
+		}
+		round := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			round++
+			for i := range chains[1:] {
+				fill(i+1, round)
+				if err := upload(chains[i+1]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			fill(0, round)
+			b.StartTimer()
+			if err := upload(chains[0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "entries/s")
 	})
 	b.Run("ReserveSlots/n=2", func(b *testing.B) {
 		s := open(b)

@@ -2,9 +2,11 @@
 // implementation against the contract written in package store (atomic writes with
 // their audit entries, the audit hash chain, status slots reserved at random and never
 // twice, all-or-nothing issuance batches, conditional approval and OpenID4VCI offer
-// transitions, single-use nonces, the sentinel errors for bad input, conflicts and
-// missing records), including its behaviour under concurrent use; Bench measures
-// issuance, slot reservation and the nonce round trip.
+// transitions, single-use nonces, node enrollment, check-in ledgers kept idempotently
+// along each node's chain with double check-ins flagged across nodes, the monthly
+// counts, the sentinel errors for bad input, conflicts and missing records), including
+// its behaviour under concurrent use; Bench measures issuance, slot reservation, the
+// nonce round trip and check-in uploads.
 //
 // Implementations run it from their own tests. Optional abilities of the store under
 // test, found by type assertion, widen the suite: Tamperer (edit the audit log behind

@@ -67,6 +67,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Nonces", false, testNonces},
 		{"NoncesConcurrent", false, testNoncesConcurrent},
 		{"MixedConcurrent", false, testMixedConcurrent},
+		{"Nodes", false, testNodes},
+		{"CheckInsInvalid", false, testCheckInsInvalid},
+		{"CheckInChain", false, testCheckInChain},
+		{"CheckInFlags", false, testCheckInFlags},
+		{"CheckInReports", false, testCheckInReports},
+		{"CheckInsConcurrent", false, testCheckInsConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -203,6 +209,11 @@ func testMigrate(t *testing.T, s store.Store) {
 	must(t, "Offers", err)
 	if len(offers) != 0 {
 		t.Fatalf("new store has %d offers", len(offers))
+	}
+	nodes, err := s.Nodes(ctx)
+	must(t, "Nodes", err)
+	if len(nodes) != 0 {
+		t.Fatalf("new store has %d nodes", len(nodes))
 	}
 	verify(t, s, 0)
 }

@@ -26,6 +26,7 @@ const (
 	CodeOwnRequest         Code = "own_request"
 	CodeApprovalClosed     Code = "approval_closed"
 	CodeApprovalRequired   Code = "approval_required"
+	CodeLedgerConflict     Code = "ledger_conflict"
 	CodeUnavailable        Code = "unavailable"
 	CodeInternal           Code = "internal_error"
 	CodeVerificationFailed Code = "verification_failed"

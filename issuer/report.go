@@ -18,7 +18,9 @@ type Report struct {
 	GeneratedAt time.Time     `json:"generatedAt"`
 	Rows        []store.Count `json:"rows"`
 	Totals      store.Count   `json:"totals"`
-	AuditHead   AuditHead     `json:"auditHead"`
+	// CheckIns counts the month's check-ins at each node, by decision.
+	CheckIns  []store.CheckInCount `json:"checkIns"`
+	AuditHead AuditHead            `json:"auditHead"`
 }
 
 // AuditHead identifies the last audit entry.
@@ -54,6 +56,12 @@ func MonthlyReport(ctx context.Context, st store.Store, issuerDID, month string,
 		r.Totals.Issued += c.Issued
 		r.Totals.Revoked += c.Revoked
 		r.Totals.Suspended += c.Suspended
+	}
+	if r.CheckIns, err = st.MonthlyCheckIns(ctx, from, to); err != nil {
+		return Report{}, fmt.Errorf("count check-ins: %w", err)
+	}
+	if r.CheckIns == nil {
+		r.CheckIns = []store.CheckInCount{}
 	}
 	if r.AuditHead.Seq, r.AuditHead.Hash, err = st.AuditHead(ctx); err != nil {
 		return Report{}, fmt.Errorf("read audit head: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/civitas-net/civitas/schemas"
 	"github.com/civitas-net/civitas/statuslist"
 	"github.com/civitas-net/civitas/verifier"
+	"github.com/civitas-net/civitas/verifier/node"
 )
 
 // Options configure a Service. Store, PublicURL and KEK are required.
@@ -48,6 +49,11 @@ type Options struct {
 	// OfferTTL is how long an OpenID4VCI offer's pre-authorized code stays valid
 	// (default 15 minutes).
 	OfferTTL time.Duration
+	// NodePolicy is the admission policy put in node bundles (default DefaultNodePolicy).
+	NodePolicy *node.Policy
+	// CheckInWindow is how close in time two admissions of one credential at two nodes
+	// must be to be flagged (default one hour).
+	CheckInWindow time.Duration
 	// KeyReload is how often keys are re-read from the store to pick up a rotation done
 	// elsewhere (default 5 seconds; negative disables).
 	KeyReload time.Duration
@@ -89,9 +95,12 @@ type Service struct {
 	resolver  *did.Resolver
 	codeKey   []byte
 	offerTTL  time.Duration
-	denied    rateLimiter
-	nonces    rateLimiter
-	metrics   *metrics
+
+	nodePolicy    node.Policy
+	checkInWindow time.Duration
+	denied        rateLimiter
+	nonces        rateLimiter
+	metrics       *metrics
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -140,6 +149,16 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	}
 	if s.approvalT <= 0 {
 		s.approvalT = 7 * 24 * time.Hour
+	}
+	s.nodePolicy = DefaultNodePolicy
+	if o.NodePolicy != nil {
+		if err := o.NodePolicy.Validate(); err != nil {
+			return nil, fmt.Errorf("issuer: node policy: %w", err)
+		}
+		s.nodePolicy = *o.NodePolicy
+	}
+	if s.checkInWindow = o.CheckInWindow; s.checkInWindow <= 0 {
+		s.checkInWindow = defaultCheckInWindow
 	}
 	if s.offerTTL = o.OfferTTL; s.offerTTL <= 0 {
 		s.offerTTL = defaultOfferTTL

@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"maps"
+	"math"
 	"strconv"
 	"time"
 

@@ -109,6 +109,15 @@ func (r response) code() string { s, _ := r.body["code"].(string); return s }
 // anything else as JSON).
 func (e *env) do(method, path, token string, body any) response {
 	e.t.Helper()
+	if token != "" {
+		token = "Bearer " + token
+	}
+	return e.doAuth(method, path, token, body)
+}
+
+// doAuth is do with the Authorization header as given.
+func (e *env) doAuth(method, path, authorization string, body any) response {
+	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -130,8 +139,8 @@ func (e *env) do(method, path, token string, body any) response {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
 	}
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,38 +9,14 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/civitas-net/civitas/internal/requestid"
 	"github.com/civitas-net/civitas/issuer"
 )
 
-const (
-	ctxRequestID = "civitas.request_id"
-	ctxPrincipal = "civitas.principal"
-)
+const ctxPrincipal = "civitas.principal"
 
 // requestID returns the request's ID.
-func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
-
-// withRequestID takes a sane incoming X-Request-ID or makes one, and echoes it.
-func withRequestID(c *gin.Context) {
-	id := c.GetHeader("X-Request-ID")
-	if len(id) == 0 || len(id) > 64 || !printable(id) {
-		var b [8]byte
-		rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
-	}
-	c.Set(ctxRequestID, id)
-	c.Header("X-Request-ID", id)
-	c.Next()
-}
-
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
+func requestID(c *gin.Context) string { return requestid.Get(c) }
 
 // httpMetrics counts requests and their durations by route.
 type httpMetrics struct {

@@ -227,7 +227,6 @@ func TestOpenID4VCIRejections(t *testing.T) {
 			t.Fatalf("got %d %v, want %d %s", status, out, wantStatus, code)
 		}
 	}
-	before := e.credentialCount()
 
 	t.Run("second redemption of a code", func(t *testing.T) {
 		f, _ := e.newFlow(t, holder, false)
@@ -294,7 +293,7 @@ func TestOpenID4VCIRejections(t *testing.T) {
 		s, out = f.credential(token, f.proof(holder, f.nonce(), aud, e.clock.now()))
 		expect(s, out, 401, "invalid_token")
 	})
-	before = e.credentialCount()
+	before := e.credentialCount()
 	t.Run("proof signed by another key", func(t *testing.T) {
 		f, _ := e.newFlow(t, holder, false)
 		_, tok := f.token(f.code, "")

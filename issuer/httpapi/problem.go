@@ -23,6 +23,7 @@ var statusOf = map[issuer.Code]int{
 	issuer.CodeRevocationFinal:    http.StatusConflict,
 	issuer.CodeAlreadyVoted:       http.StatusConflict,
 	issuer.CodeApprovalClosed:     http.StatusConflict,
+	issuer.CodeLedgerConflict:     http.StatusConflict,
 	issuer.CodeApprovalRequired:   http.StatusUnprocessableEntity,
 	issuer.CodeUnauthorized:       http.StatusUnauthorized,
 	issuer.CodeForbidden:          http.StatusForbidden,

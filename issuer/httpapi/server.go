@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/civitas-net/civitas/internal/requestid"
 	"github.com/civitas-net/civitas/issuer"
 )
 
@@ -67,8 +68,10 @@ func New(svc *issuer.Service, o Options) http.Handler {
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Node IDs are URLs: they travel percent-encoded in one path segment.
+	r.UseRawPath = true
 	r.ContextWithFallback = true
-	r.Use(withRequestID, a.observe, a.recoverPanic, a.limitBody)
+	r.Use(requestid.Middleware, a.observe, a.recoverPanic, a.limitBody)
 	r.NoRoute(func(c *gin.Context) {
 		a.problem(c, Problem{Status: http.StatusNotFound, Code: string(issuer.CodeNotFound), Detail: "no such route"})
 	})
@@ -92,6 +95,11 @@ func New(svc *issuer.Service, o Options) http.Handler {
 	r.POST("/oid4vci/nonce", a.nonce)
 	r.POST("/oid4vci/credential", a.credential)
 
+	r.POST("/nodes/:id/enroll", a.enrollNode)
+	r.GET("/nodes/:id/bundle", a.refreshBundle)
+	r.GET("/nodes/:id/checkins/head", a.checkInHead)
+	r.POST("/nodes/:id/checkins", a.uploadCheckIns)
+
 	r.POST("/credentials/verify", a.verifyCredential)
 	r.POST("/presentations/verify", a.verifyPresentation)
 	authed := r.Group("", a.authenticate)
@@ -113,6 +121,9 @@ func New(svc *issuer.Service, o Options) http.Handler {
 	admin.POST("/offers", a.createOffer)
 	admin.GET("/offers/:id", a.getOffer)
 	admin.GET("/offers/:id/qr.png", a.offerQR)
+	admin.GET("/nodes", a.listNodes)
+	admin.GET("/nodes/:id/bundle", a.nodeBundle)
+	admin.GET("/checkins", a.listCheckIns)
 	return r
 }
 

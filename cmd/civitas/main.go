@@ -72,6 +72,6 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
 	})
-	root.AddCommand(newKeysCmd(), newDIDCmd(), newIssueCmd(), newVerifyCmd(), newDemoCmd(), newServeCmd(), newAuditCmd(), newReportCmd(), newWalletCmd())
+	root.AddCommand(newKeysCmd(), newDIDCmd(), newIssueCmd(), newVerifyCmd(), newDemoCmd(), newServeCmd(), newAuditCmd(), newReportCmd(), newWalletCmd(), newNodeCmd())
 	return root
 }

@@ -102,6 +102,15 @@ func TestUsageErrors(t *testing.T) {
 		{"verify"},
 		{"verify", "/does/not/exist"},
 		{"verify", "--no-such-flag", "x"},
+		{"serve", "--data", t.TempDir(), "--checkin-window", "0s"},
+		{"serve", "--data", t.TempDir(), "--node-policy", "/does/not/exist"},
+		{"serve", "--data", t.TempDir(), "--node-policy", writeTemp(t, `{"rules":[],"staleFallback":"refuse","maxStalenessSeconds":60,"challengeTTLSeconds":60}`)},
+		{"serve", "--data", t.TempDir(), "--node-policy", writeTemp(t, `{"rules":[{"type":"MembershipCredential"}],"staleFallback":"admit","maxStalenessSeconds":60,"challengeTTLSeconds":60}`)},
+		{"serve", "--data", t.TempDir(), "--node-policy", writeTemp(t, `{"rules":[{"type":"MembershipCredential"}],"staleFallback":"refuse","maxStalenessSeconds":60,"challengeTTLSeconds":60,"admitEveryone":true}`)},
+		{"node", "checkin", "--dir", t.TempDir(), "/does/not/exist"},
+		{"node", "challenge", "--dir", t.TempDir()},
+		{"node", "bundle", "--server", "http://127.0.0.1:1"},
+		{"node", "init", "--dir", t.TempDir()},
 	} {
 		if code, _, _ := civitas(t, "", args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
@@ -110,6 +119,16 @@ func TestUsageErrors(t *testing.T) {
 	if code, out, _ := civitas(t, "not a credential", "verify", "-"); code != exitRejected || !strings.Contains(out, "malformed") {
 		t.Errorf("garbage: exit %d %s", code, out)
 	}
+}
+
+// writeTemp writes content to a new file and returns its path.
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestIssueRefusesBadSubject(t *testing.T) {

@@ -21,9 +21,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/civitas-net/civitas/internal/atomicfile"
+	"github.com/civitas-net/civitas/internal/jsonstrict"
 	"github.com/civitas-net/civitas/issuer"
 	"github.com/civitas-net/civitas/issuer/httpapi"
 	"github.com/civitas-net/civitas/schemas"
+	"github.com/civitas-net/civitas/verifier/node"
 )
 
 // serveConfig is the issuer service's configuration, read once from flags.
@@ -33,6 +35,11 @@ type serveConfig struct {
 	PublicURL string
 	Approvals map[string]int
 	BodyLimit int64
+	// NodePolicy is the admission policy in node bundles (nil: the default).
+	NodePolicy *node.Policy
+	// CheckInWindow is how close two admissions of one credential at two nodes must be
+	// to be flagged.
+	CheckInWindow time.Duration
 	// ShutdownGrace bounds how long in-flight requests may take to finish on SIGTERM.
 	ShutdownGrace time.Duration
 }
@@ -48,6 +55,14 @@ func (c serveConfig) Validate() error {
 	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		return fmt.Errorf("--public-url %q must be an http(s) URL", c.PublicURL)
 	}
+	if c.CheckInWindow <= 0 {
+		return fmt.Errorf("--checkin-window must be positive")
+	}
+	if c.NodePolicy != nil {
+		if err := c.NodePolicy.Validate(); err != nil {
+			return fmt.Errorf("--node-policy: %w", err)
+		}
+	}
 	for typ, n := range c.Approvals {
 		if _, ok := schemas.Lookup(typ); !ok || n < 0 || n > 20 {
 			return fmt.Errorf("--approvals %s=%d: want a credential type and 0 to 20", typ, n)
@@ -59,6 +74,7 @@ func (c serveConfig) Validate() error {
 func newServeCmd() *cobra.Command {
 	cfg := serveConfig{BodyLimit: httpapi.DefaultBodyLimit, ShutdownGrace: 20 * time.Second}
 	var approvals []string
+	var policyFile string
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--addr HOST:PORT] [--public-url URL] [--db URL]",
 		Short: "Run the issuer service",
@@ -82,6 +98,16 @@ instead, shared by any number of replicas.`,
 				}
 				cfg.Approvals[typ] = count
 			}
+			if policyFile != "" {
+				raw, err := os.ReadFile(policyFile)
+				if err != nil {
+					return usageError("--node-policy: %w", err)
+				}
+				cfg.NodePolicy = new(node.Policy)
+				if err := jsonstrict.Unmarshal(raw, cfg.NodePolicy, jsonstrict.Limits{MaxBytes: 64 << 10, DisallowUnknownFields: true}); err != nil {
+					return usageError("--node-policy %s: %w", policyFile, err)
+				}
+			}
 			if err := cfg.Validate(); err != nil {
 				return usageError("%w", err)
 			}
@@ -94,6 +120,8 @@ instead, shared by any number of replicas.`,
 	f.StringVar(&cfg.PublicURL, "public-url", "http://127.0.0.1:8080", "public base URL; the issuer's did:web derives from it")
 	f.StringVar(&cfg.DBURL, "db", "", "postgres:// URL (default: SQLite in the data folder)")
 	f.StringArrayVar(&approvals, "approvals", nil, "approvals a type needs, TYPE=N (default ResidencyCredential=2; 0 turns them off)")
+	f.StringVar(&policyFile, "node-policy", "", "a JSON file with the admission policy put in node bundles (default: membership, or a residency here covering today)")
+	f.DurationVar(&cfg.CheckInWindow, "checkin-window", time.Hour, "flag one credential admitted at two nodes within this long")
 	return cmd
 }
 
@@ -116,6 +144,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc, err := issuer.Open(ctx, issuer.Options{
 		Store: st, PublicURL: cfg.PublicURL, KEK: kek, Approvals: cfg.Approvals, Logger: log, Registerer: reg,
+		NodePolicy: cfg.NodePolicy, CheckInWindow: cfg.CheckInWindow,
 	})
 	if err != nil {
 		return err

@@ -257,6 +257,19 @@ func (i *Issuer) Issue(ctx context.Context, req Request, f Format) (Secured, err
 	if err != nil {
 		return Secured{}, err
 	}
+	if f == FormatJWT {
+		// Build has checked the document as SignCredential would (its issuer is this
+		// key's DID): sign its bytes without parsing it again.
+		payload, err := credential.Marshal(doc)
+		if err != nil {
+			return Secured{}, err
+		}
+		token, err := jose.SignJWS(payload, jose.TypCredential, i.key.KeyID, i.key.Signer)
+		if err != nil {
+			return Secured{}, err
+		}
+		return Secured{Format: f, JWT: token, Document: doc}, nil
+	}
 	return i.Sign(ctx, doc, f)
 }
 

@@ -31,7 +31,7 @@ func newIssuer(t *testing.T, alg keys.Algorithm) *issuer.Issuer {
 	return iss
 }
 
-func example(t *testing.T, typ string) map[string]any {
+func example(t testing.TB, typ string) map[string]any {
 	t.Helper()
 	var s map[string]any
 	if err := json.Unmarshal(schemas.ExampleSubject(typ), &s); err != nil {

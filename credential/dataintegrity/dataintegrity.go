@@ -6,24 +6,21 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/multiformats/go-multibase"
-	"golang.org/x/crypto/cryptobyte"
-	"golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/civitas-net/civitas/credential"
 	"github.com/civitas-net/civitas/did"
 	"github.com/civitas-net/civitas/internal/jcs"
 	"github.com/civitas-net/civitas/internal/jsonld"
+	"github.com/civitas-net/civitas/keys"
 	"github.com/civitas-net/civitas/schemas"
 )
 
@@ -188,7 +185,7 @@ func (s *Suite) Sign(ctx context.Context, doc map[string]any, key crypto.Signer,
 	if err != nil {
 		return nil, err
 	}
-	sig, err := signHash(opts.Cryptosuite, key, data)
+	sig, err := signHash(key, data)
 	if err != nil {
 		return nil, err
 	}
@@ -425,46 +422,18 @@ func checkKey(suite string, pub crypto.PublicKey) error {
 	return fmt.Errorf("%w: %s needs another key type than %T", ErrUnsupported, suite, pub)
 }
 
-func signHash(suite string, key crypto.Signer, data []byte) ([]byte, error) {
-	if suite != ECDSARDFC2019 {
-		sig, err := key.Sign(rand.Reader, data, crypto.Hash(0))
-		if err != nil {
-			return nil, fmt.Errorf("sign: %w", err)
-		}
-		return sig, nil
-	}
-	digest := sha256.Sum256(data)
-	der, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
-	}
-	// crypto.Signer returns an ASN.1 signature; the proof value is r||s, 32 bytes each.
-	var r, s big.Int
-	in := cryptobyte.String(der)
-	var inner cryptobyte.String
-	if !in.ReadASN1(&inner, asn1.SEQUENCE) || !in.Empty() || !inner.ReadASN1Integer(&r) || !inner.ReadASN1Integer(&s) || !inner.Empty() {
-		return nil, errors.New("sign: signer returned a malformed ECDSA signature")
-	}
-	out := make([]byte, 64)
-	r.FillBytes(out[:32])
-	s.FillBytes(out[32:])
-	return out, nil
+// signHash signs the hash data: Ed25519 over it, or P-256 over its SHA-256 as r||s
+// (ecdsa-rdfc-2019).
+func signHash(key crypto.Signer, data []byte) ([]byte, error) {
+	return keys.SignRaw(key, data)
 }
 
+// verifyHash verifies a proof value for a key checkKey accepted for the suite.
 func verifyHash(suite string, pub crypto.PublicKey, data, sig []byte) bool {
-	switch k := pub.(type) {
-	case ed25519.PublicKey:
-		return suite != ECDSARDFC2019 && ed25519.Verify(k, data, sig)
-	case *ecdsa.PublicKey:
-		if suite != ECDSARDFC2019 {
-			return false
-		}
-		digest := sha256.Sum256(data)
-		r := new(big.Int).SetBytes(sig[:32])
-		s := new(big.Int).SetBytes(sig[32:])
-		return ecdsa.Verify(k, digest[:], r, s)
+	if _, ec := pub.(*ecdsa.PublicKey); ec != (suite == ECDSARDFC2019) {
+		return false
 	}
-	return false
+	return keys.VerifyRaw(pub, data, sig)
 }
 
 func truncate(s string) string {

@@ -8,15 +8,16 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jws"
 
 	"github.com/civitas-net/civitas/did"
 	"github.com/civitas-net/civitas/internal/jsonstrict"
+	"github.com/civitas-net/civitas/keys"
 )
 
 // Media types and the matching values of the typ header.
@@ -68,7 +69,8 @@ type Token struct {
 	// Payload is the decoded payload, exactly the bytes that were signed.
 	Payload []byte
 
-	compact []byte
+	compact   []byte
+	signature []byte
 }
 
 // Parse splits a compact JWS, decodes and checks its protected header (strict JSON;
@@ -148,7 +150,7 @@ func ParseJWS(token []byte) (*Token, error) {
 	if t.Payload, err = base64.RawURLEncoding.Strict().DecodeString(string(parts[1])); err != nil {
 		return nil, fmt.Errorf("%w: payload: %w", ErrMalformed, err)
 	}
-	if _, err := base64.RawURLEncoding.Strict().DecodeString(string(parts[2])); err != nil {
+	if t.signature, err = base64.RawURLEncoding.Strict().DecodeString(string(parts[2])); err != nil {
 		return nil, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
 	}
 	return t, nil
@@ -165,8 +167,10 @@ func (t *Token) Verify(pub crypto.PublicKey) error {
 	if t.Alg != alg.String() {
 		return fmt.Errorf("%w: header alg %q, key requires %s", ErrAlgorithm, truncate(t.Alg), alg)
 	}
-	if _, err := jws.VerifyCompactFast(pub, t.compact, alg); err != nil {
-		return fmt.Errorf("%w: %w", ErrSignature, err)
+	// The signing input is the received header and payload, as sent.
+	input := t.compact[:bytes.LastIndexByte(t.compact, '.')]
+	if !keys.VerifyRaw(pub, input, t.signature) {
+		return ErrSignature
 	}
 	return nil
 }
@@ -194,23 +198,31 @@ func SignJWS(payload []byte, typ, kid string, key crypto.Signer) (string, error)
 	return sign(payload, typ, kid, key)
 }
 
-// sign produces a compact JWS over payload with the given typ and kid.
+// sign produces a compact JWS over payload with the given typ and kid: the protected
+// header {"alg","kid","typ"}, the payload, and keys.SignRaw's signature of the two.
 func sign(payload []byte, typ, kid string, key crypto.Signer) (string, error) {
 	alg, err := AlgorithmFor(key.Public())
 	if err != nil {
 		return "", err
 	}
-	hdr := jws.NewHeaders()
-	for k, v := range map[string]string{"typ": typ, "kid": kid} {
-		if err := hdr.Set(k, v); err != nil {
-			return "", fmt.Errorf("set %s header: %w", k, err)
-		}
+	var header bytes.Buffer
+	enc := json.NewEncoder(&header)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]string{"alg": alg.String(), "kid": kid, "typ": typ}); err != nil {
+		return "", fmt.Errorf("jws header: %w", err)
 	}
-	out, err := jws.Sign(payload, jws.WithKey(alg, key, jws.WithProtectedHeaders(hdr)))
+	b64 := base64.RawURLEncoding
+	h := bytes.TrimSuffix(header.Bytes(), []byte("\n"))
+	out := make([]byte, 0, b64.EncodedLen(len(h))+b64.EncodedLen(len(payload))+b64.EncodedLen(keys.RawSignatureSize)+2)
+	out = b64.AppendEncode(out, h)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, payload)
+	sig, err := keys.SignRaw(key, out)
 	if err != nil {
 		return "", fmt.Errorf("sign jws: %w", err)
 	}
-	return string(out), nil
+	out = append(out, '.')
+	return string(b64.AppendEncode(out, sig)), nil
 }
 
 // splitKeyID returns the DID part of a kid DID URL, refusing a kid without a fragment.

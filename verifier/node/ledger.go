@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -15,15 +14,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/big"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/crypto/cryptobyte"
-	"golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/civitas-net/civitas/internal/atomicfile"
 	"github.com/civitas-net/civitas/internal/filelock"
@@ -309,51 +304,18 @@ func ledgerSignedMessage(sum []byte) []byte {
 	return append(msg, sum...)
 }
 
-// ledgerSign signs msg with Ed25519 (the message itself) or P-256 (its SHA-256),
-// returning 64 bytes; a P-256 signature is turned from crypto.Signer's ASN.1 form into
-// r||s.
+// ledgerSign signs msg (keys.SignRaw: Ed25519, or P-256 over its SHA-256, as r||s).
 func ledgerSign(key crypto.Signer, msg []byte) ([]byte, error) {
-	if _, ok := key.Public().(ed25519.PublicKey); ok {
-		sig, err := key.Sign(rand.Reader, msg, crypto.Hash(0))
-		if err != nil {
-			return nil, fmt.Errorf("sign ledger entry: %w", err)
-		}
-		if len(sig) != ed25519.SignatureSize {
-			return nil, errors.New("sign ledger entry: signer returned a malformed signature")
-		}
-		return sig, nil
-	}
-	digest := sha256.Sum256(msg)
-	der, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
+	sig, err := keys.SignRaw(key, msg)
 	if err != nil {
 		return nil, fmt.Errorf("sign ledger entry: %w", err)
 	}
-	var r, s big.Int
-	in := cryptobyte.String(der)
-	var seq cryptobyte.String
-	if !in.ReadASN1(&seq, asn1.SEQUENCE) || !in.Empty() ||
-		!seq.ReadASN1Integer(&r) || !seq.ReadASN1Integer(&s) || !seq.Empty() ||
-		r.Sign() <= 0 || s.Sign() <= 0 || r.BitLen() > 256 || s.BitLen() > 256 {
-		return nil, errors.New("sign ledger entry: signer returned a malformed signature")
-	}
-	out := make([]byte, 64)
-	r.FillBytes(out[:32])
-	s.FillBytes(out[32:])
-	return out, nil
+	return sig, nil
 }
 
 // ledgerVerifySig verifies a 64-byte signature for a key accepted by ledgerCheckKey.
 func ledgerVerifySig(pub crypto.PublicKey, msg, sig []byte) bool {
-	switch k := pub.(type) {
-	case ed25519.PublicKey:
-		return ed25519.Verify(k, msg, sig)
-	case *ecdsa.PublicKey:
-		digest := sha256.Sum256(msg)
-		r := new(big.Int).SetBytes(sig[:32])
-		s := new(big.Int).SetBytes(sig[32:])
-		return ecdsa.Verify(k, digest[:], r, s)
-	}
-	return false
+	return keys.VerifyRaw(pub, msg, sig)
 }
 
 // Ledger is a node's service ledger: an append-only file of JSON lines, one

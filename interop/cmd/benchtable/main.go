@@ -192,7 +192,7 @@ func render(w io.Writer, res *results) {
 	for _, r := range res.rows {
 		runs = max(runs, len(r.metrics["x-vcgo"]))
 	}
-	fmt.Fprintf(w, "Medians of %d run(s); wall time measured in one interleaved loop, allocations counted per call:\n\n", runs)
+	fmt.Fprintf(w, "Medians of %d run(s); wall time measured in one loop interleaving batches of each side, allocations counted per call:\n\n", runs)
 	table(w, res, wallColumns)
 	fmt.Fprintf(w, "\nThe same in process CPU time (all threads, garbage collection included):\n\n")
 	table(w, res, cpuColumns)

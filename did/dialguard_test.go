@@ -17,8 +17,12 @@ func TestDialGuard(t *testing.T) {
 		{DialGuard{}, "[fd00::1]:443", false},
 		{DialGuard{}, "169.254.169.254:80", false},
 		{DialGuard{}, "93.184.216.34:443", true},
-		{DialGuard{}, "example.com:443", false},
+		{DialGuard{}, "example.com:443", false}, // not resolved: refused
+		{DialGuard{}, "garbage", false},
 		{DialGuard{TestAllowLoopback: true}, "127.0.0.1:443", true},
+		{DialGuard{TestAllowLoopback: true}, "[::1]:443", true},
+		{DialGuard{TestAllowLoopback: true}, "[::ffff:127.0.0.1]:443", true},
+		{DialGuard{TestAllowLoopback: true}, "169.254.169.254:80", false},
 		{DialGuard{TestAllowLoopback: true}, "10.0.0.1:443", false},
 		{DialGuard{TestAllowLoopback: true}, "93.184.216.34:443", true},
 		{DialGuard{TestLoopbackOnly: true}, "127.0.0.1:80", true},

@@ -70,41 +70,6 @@ func CheckPublicAddress(ip netip.Addr) error {
 	return nil
 }
 
-// dialPolicy decides which addresses the did:web dialer may connect to.
-type dialPolicy struct {
-	// allowLoopback admits loopback addresses (tests only).
-	allowLoopback bool
-	// loopbackOnly admits nothing but loopback addresses (with insecure HTTP in tests).
-	loopbackOnly bool
-}
-
-// check applies the policy to one resolved address.
-func (p dialPolicy) check(ip netip.Addr) error {
-	ip = ip.WithZone("").Unmap()
-	if ip.IsLoopback() && (p.allowLoopback || p.loopbackOnly) {
-		return nil
-	}
-	if p.loopbackOnly {
-		return fmt.Errorf("%w: %s: plain http is only allowed to loopback in tests", ErrUnsafeAddress, ip)
-	}
-	return CheckPublicAddress(ip)
-}
-
-// control is a net.Dialer Control function: it runs after DNS resolution, on the address
-// actually being dialed, so a name that resolves (or rebinds) to a refused address is
-// refused.
-func (p dialPolicy) control(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUnsafeAddress, err)
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return fmt.Errorf("%w: %q is not an ip address", ErrUnsafeAddress, host)
-	}
-	return p.check(ip)
-}
-
 // DialGuard is the address policy of package did's did:web fetches, for other
 // server-side fetches of URLs taken from outside input (such as status list
 // credentials). Its zero value refuses every address CheckPublicAddress refuses.
@@ -117,9 +82,29 @@ type DialGuard struct {
 	TestLoopbackOnly bool
 }
 
+// check applies the guard to one resolved address.
+func (g DialGuard) check(ip netip.Addr) error {
+	ip = ip.WithZone("").Unmap()
+	if ip.IsLoopback() && (g.TestAllowLoopback || g.TestLoopbackOnly) {
+		return nil
+	}
+	if g.TestLoopbackOnly {
+		return fmt.Errorf("%w: %s: plain http is only allowed to loopback in tests", ErrUnsafeAddress, ip)
+	}
+	return CheckPublicAddress(ip)
+}
+
 // Control is a net.Dialer Control function applying the guard. It runs after DNS
 // resolution, on the address actually being dialed, so a name that resolves (or
 // rebinds) to a refused address is refused; the error wraps ErrUnsafeAddress.
-func (g DialGuard) Control(network, address string, c syscall.RawConn) error {
-	return dialPolicy{allowLoopback: g.TestAllowLoopback, loopbackOnly: g.TestLoopbackOnly}.control(network, address, c)
+func (g DialGuard) Control(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnsafeAddress, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not an ip address", ErrUnsafeAddress, host)
+	}
+	return g.check(ip)
 }

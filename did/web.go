@@ -206,7 +206,7 @@ type WebResolver struct {
 	negTTL   time.Duration
 	size     int
 	tlsConf  *tls.Config
-	policy   dialPolicy
+	guard    DialGuard
 	insecure bool
 	cache    *boundedCache[webResult]
 }
@@ -269,7 +269,7 @@ func WithTLSConfig(cfg *tls.Config) WebOption {
 // did:web DIDs served by an httptest TLS server on 127.0.0.1. Private, link-local and
 // other refused ranges stay refused. Never use it in production.
 func WithTestLoopback() WebOption {
-	return func(w *WebResolver) { w.policy.allowLoopback = true }
+	return func(w *WebResolver) { w.guard.TestAllowLoopback = true }
 }
 
 // WithTestInsecureHTTP makes the resolver fetch documents over plain http, and then only
@@ -278,7 +278,7 @@ func WithTestLoopback() WebOption {
 func WithTestInsecureHTTP() WebOption {
 	return func(w *WebResolver) {
 		w.insecure = true
-		w.policy.loopbackOnly = true
+		w.guard.TestLoopbackOnly = true
 	}
 }
 
@@ -304,7 +304,7 @@ func NewWebResolver(opts ...WebOption) *WebResolver {
 	if tlsConf.MinVersion < tls.VersionTLS12 {
 		tlsConf.MinVersion = tls.VersionTLS12
 	}
-	dialer := &net.Dialer{Timeout: w.timeout, Control: w.policy.control}
+	dialer := &net.Dialer{Timeout: w.timeout, Control: w.guard.Control}
 	transport := &http.Transport{
 		Proxy:                  nil,
 		DialContext:            dialer.DialContext,

@@ -172,36 +172,6 @@ func TestCheckPublicAddress(t *testing.T) {
 	}
 }
 
-func TestDialPolicy(t *testing.T) {
-	tests := []struct {
-		policy  dialPolicy
-		address string
-		ok      bool
-	}{
-		{dialPolicy{}, "127.0.0.1:443", false},
-		{dialPolicy{}, "[::1]:443", false},
-		{dialPolicy{}, "10.0.0.1:443", false},
-		{dialPolicy{}, "169.254.169.254:80", false},
-		{dialPolicy{}, "93.184.216.34:443", true},
-		{dialPolicy{}, "example.com:443", false}, // not resolved: refused
-		{dialPolicy{}, "garbage", false},
-		{dialPolicy{allowLoopback: true}, "127.0.0.1:443", true},
-		{dialPolicy{allowLoopback: true}, "[::1]:443", true},
-		{dialPolicy{allowLoopback: true}, "[::ffff:127.0.0.1]:443", true},
-		{dialPolicy{allowLoopback: true}, "10.0.0.1:443", false},
-		{dialPolicy{allowLoopback: true}, "169.254.169.254:80", false},
-		{dialPolicy{allowLoopback: true}, "93.184.216.34:443", true},
-		{dialPolicy{loopbackOnly: true}, "127.0.0.1:80", true},
-		{dialPolicy{loopbackOnly: true}, "93.184.216.34:80", false},
-	}
-	for _, tt := range tests {
-		err := tt.policy.control("tcp", tt.address, nil)
-		if tt.ok != (err == nil) || (err != nil && !errors.Is(err, ErrUnsafeAddress)) {
-			t.Errorf("%+v control(%s) = %v, want ok=%v", tt.policy, tt.address, err, tt.ok)
-		}
-	}
-}
-
 // fakeClock is an injected clock that tests move by hand.
 type fakeClock struct {
 	mu sync.Mutex

@@ -246,7 +246,7 @@ func (s *Service) UploadCheckIns(ctx context.Context, nodeID, authorization, met
 	if len(req.Entries) == 0 || len(req.Entries) > maxUpload {
 		return UploadResult{}, errorf(CodeMalformedRequest, "send 1 to %d entries", maxUpload)
 	}
-	pub, err := nodeKey(ctx, n.DID)
+	pub, err := s.nodeKey(ctx, n.DID)
 	if err != nil {
 		return UploadResult{}, internal("node key", err)
 	}
@@ -272,9 +272,13 @@ func (s *Service) UploadCheckIns(ctx context.Context, nodeID, authorization, met
 	case err != nil:
 		return UploadResult{}, internal("store check-ins", err)
 	}
-	last, _, err := s.store.LastCheckIn(ctx, nodeID)
-	if err != nil {
-		return UploadResult{}, internal("read check-ins", err)
+	// New entries continue the stored chain, so it now ends with the upload's last
+	// entry; with none new, the issuer's copy may run past the upload: read its head.
+	last := req.Entries[len(req.Entries)-1].Seq
+	if stored == 0 {
+		if last, _, err = s.store.LastCheckIn(ctx, nodeID); err != nil {
+			return UploadResult{}, internal("read check-ins", err)
+		}
 	}
 	own := 0
 	for _, f := range flagged {
@@ -287,9 +291,10 @@ func (s *Service) UploadCheckIns(ctx context.Context, nodeID, authorization, met
 	return UploadResult{Stored: stored, LastSeq: last, Flagged: own}, nil
 }
 
-// nodeKey returns the public key of a node's did:key.
-func nodeKey(ctx context.Context, nodeDID string) (crypto.PublicKey, error) {
-	doc, err := did.NewResolver().Resolve(ctx, nodeDID)
+// nodeKey returns the public key of a node's did:key, resolved by the service's own
+// resolver (not a new one, with its HTTP client, per upload).
+func (s *Service) nodeKey(ctx context.Context, nodeDID string) (crypto.PublicKey, error) {
+	doc, err := s.resolver.Resolve(ctx, nodeDID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,11 @@
 // Package verifier checks verifiable credentials and presentations against a policy, in
 // one call, for apps and for physical nodes at the door.
 //
-// Verify detects the format (VC-JOSE-COSE application/vc+jwt and application/vp+jwt, and
+// Verify detects the format (VC-JOSE-COSE application/vc+jwt and application/vp+jwt,
 // VC Data Model 2.0 documents secured with Data Integrity proofs, named ldp_vc and ldp_vp
-// as in OpenID4VCI) and runs every check the W3C Verifiable Credentials Data Model 2.0
-// asks of a verifier, plus the policy's: the signature, with the issuer's key resolved
+// as in OpenID4VCI, and SD-JWT VCs, dc+sd-jwt, with or without a Key Binding JWT) and
+// runs every check the W3C Verifiable Credentials Data Model 2.0 asks of a verifier,
+// plus the policy's: the signature, with the issuer's key resolved
 // from its DID; whether the issuer is trusted for the credential's type; the validity
 // period, with an injected clock and a configurable leeway; the credential's JSON Schema;
 // its Bitstring Status List status through a StatusChecker; and, for presentations, the
@@ -21,6 +22,7 @@
 // contacts anything on behalf of an issuer that the policy does not trust: the trust
 // check comes before the issuer's DID is resolved.
 //
-// What it does not do: fetch JSON-LD contexts or JSON Schemas (both are embedded), verify
-// SD-JWT VCs (not yet), or evaluate status purposes other than revocation and suspension.
+// What it does not do: fetch JSON-LD contexts or JSON Schemas (both are embedded),
+// validate an SD-JWT VC's disclosed claims against a JSON Schema (only what is disclosed
+// is known), or evaluate status purposes other than revocation and suspension.
 package verifier

@@ -42,19 +42,8 @@ func (v *Verifier) verifyJWTPresentation(ctx context.Context, t *jose.Token, p *
 		return res
 	}
 	cs.pass(CheckSignature, "signed by "+t.Kid)
-	if !checkChallenge(&cs, p, claims.Nonce, claims.Audience) {
-		return res
-	}
 	w := window{issued: claims.IssuedAt, notBefore: claims.NotBefore, expires: claims.Expires}
-	if !v.checkPresentationTime(&cs, p, w) {
-		return res
-	}
-	res.Credentials = v.verifyContained(ctx, vp, p)
-	if !allVerified(res.Credentials) || !cs.ok() {
-		return res
-	}
-	v.useNonce(ctx, &cs, p, w)
-	res.Verified = true
+	res.Credentials, res.Verified = v.checkPresentationTail(ctx, &cs, p, vp, claims.Nonce, claims.Audience, w)
 	return res
 }
 
@@ -84,20 +73,25 @@ func (v *Verifier) verifyLDPPresentation(ctx context.Context, doc map[string]any
 		return res
 	}
 	cs.pass(CheckSignature, proof.Cryptosuite+" by "+proof.VerificationMethod)
-	if !checkChallenge(&cs, p, proof.Challenge, proof.Domain) {
-		return res
-	}
 	w := window{issued: proof.Created, expires: proof.Expires}
-	if !v.checkPresentationTime(&cs, p, w) {
-		return res
-	}
-	res.Credentials = v.verifyContained(ctx, vp, p)
-	if !allVerified(res.Credentials) || !cs.ok() {
-		return res
-	}
-	v.useNonce(ctx, &cs, p, w)
-	res.Verified = true
+	res.Credentials, res.Verified = v.checkPresentationTail(ctx, &cs, p, vp, proof.Challenge, proof.Domain, w)
 	return res
+}
+
+// checkPresentationTail runs the checks that follow a valid holder signature, in
+// order, stopping at the first failure: challenge and audience, the presentation's
+// validity, the credentials inside, and last the nonce's single use. It returns the
+// credentials' results and whether every check passed.
+func (v *Verifier) checkPresentationTail(ctx context.Context, cs *checks, p *Policy, vp *credential.Presentation, nonce string, audience []string, w window) ([]CredentialResult, bool) {
+	if !checkChallenge(cs, p, nonce, audience) || !v.checkPresentationTime(cs, p, w) {
+		return nil, false
+	}
+	creds := v.verifyContained(ctx, vp, p)
+	if !allVerified(creds) || !cs.ok() {
+		return creds, false
+	}
+	v.useNonce(ctx, cs, p, w)
+	return creds, true
 }
 
 // verifyContained verifies each credential in a presentation, binding it to the holder.

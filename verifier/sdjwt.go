@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/civitas-net/civitas/credential"
 	"github.com/civitas-net/civitas/credential/sdjwt"
 	"github.com/civitas-net/civitas/schemas"
 )
@@ -78,7 +79,7 @@ func (v *Verifier) verifySDJWT(ctx context.Context, raw string, p *Policy) (res 
 	if got.Expires.IsZero() {
 		cs.pass(CheckValidity, "no end of validity")
 	} else {
-		cs.pass(CheckValidity, "valid until "+got.Expires.UTC().Format("2006-01-02T15:04:05Z"))
+		cs.pass(CheckValidity, "valid until "+credential.FormatDateTime(got.Expires))
 	}
 	cs.pass(CheckSchema, fmt.Sprintf("selectively disclosed: %v", got.Disclosed))
 	if got.KeyBound {

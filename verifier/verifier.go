@@ -102,8 +102,9 @@ func Verify(ctx context.Context, raw []byte, p Policy) (Result, error) {
 }
 
 // Verify detects the format of raw (a vc+jwt or vp+jwt compact JWS, a data: URL
-// enveloping one, an EnvelopedVerifiableCredential, or a JSON credential or presentation
-// with a Data Integrity proof), runs every check against p, and returns the result. The
+// enveloping one, an EnvelopedVerifiableCredential, a JSON credential or presentation
+// with a Data Integrity proof, or an SD-JWT VC with or without a Key Binding JWT), runs
+// every check against p, and returns the result. The
 // error is nil exactly when the result is verified; otherwise it is an *Error naming the
 // first failing check.
 func (v *Verifier) Verify(ctx context.Context, raw []byte, p Policy) (Result, error) {

@@ -12,7 +12,6 @@ import (
 	"github.com/civitas-net/civitas/credential"
 	"github.com/civitas-net/civitas/credential/jose"
 	"github.com/civitas-net/civitas/credential/sdjwt"
-	"github.com/civitas-net/civitas/internal/jsonstrict"
 	"github.com/civitas-net/civitas/schemas"
 )
 
@@ -39,11 +38,7 @@ func Describe(raw []byte) (Description, error) {
 	raw = bytes.TrimSpace(raw)
 	switch {
 	case len(raw) > 0 && raw[0] == '{':
-		var doc map[string]any
-		if err := jsonstrict.Unmarshal(raw, &doc, jsonstrict.Limits{MaxBytes: credential.MaxCredentialSize}); err != nil {
-			return Description{}, err
-		}
-		c, err := credential.FromDocument(doc)
+		c, err := credential.Parse(raw)
 		if err != nil {
 			return Description{}, err
 		}
@@ -89,7 +84,7 @@ func describeCredential(c *credential.Credential, format string) Description {
 // checkBinding refuses a received credential that is not bound to this holder: a W3C
 // credential whose subject is another DID, an SD-JWT VC bound to another key.
 func (h *Holder) checkBinding(r Received) error {
-	if r.Format == "dc+sd-jwt" {
+	if r.Format == FormatSDJWTVC {
 		sd, err := sdjwt.Parse(string(r.Raw))
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrReceive, err)

@@ -12,7 +12,6 @@ import (
 	"github.com/civitas-net/civitas/credential/dataintegrity"
 	"github.com/civitas-net/civitas/credential/jose"
 	"github.com/civitas-net/civitas/did"
-	"github.com/civitas-net/civitas/internal/jsonstrict"
 )
 
 // Presentation formats.
@@ -143,14 +142,11 @@ func (h *Holder) Present(ctx context.Context, creds [][]byte, req Request) ([]by
 func entry(c []byte) (any, error) {
 	c = bytes.TrimSpace(c)
 	if len(c) > 0 && c[0] == '{' {
-		var doc map[string]any
-		if err := jsonstrict.Unmarshal(c, &doc, jsonstrict.Limits{MaxBytes: credential.MaxCredentialSize}); err != nil {
+		cred, err := credential.Parse(c)
+		if err != nil {
 			return nil, err
 		}
-		if _, err := credential.FromDocument(doc); err != nil {
-			return nil, err
-		}
-		return doc, nil
+		return cred.Document, nil
 	}
 	if _, err := jose.Parse(c, jose.TypCredential); err != nil {
 		return nil, err

@@ -366,7 +366,7 @@ func (s *Store) indexRecord(r *entryRecord) {
 	}
 }
 
-// create makes a wallet in dir holding key and the given credentials (recs[i] with raw
+// createWallet makes a wallet in dir holding key and the given credentials (recs[i] with raw
 // bytes raws[i]), protected by passphrase with p. Nothing is left behind on failure.
 func createWallet(dir string, passphrase []byte, p keystore.Params, method string, key crypto.Signer, recs []*entryRecord, raws [][]byte) (_ *Store, err error) {
 	jwk, err := keys.MarshalPrivateJWK(key)
@@ -624,7 +624,7 @@ func (s *Store) prepare(e Entry) (*entryRecord, error) {
 	return r, nil
 }
 
-// utc returns t in UTC without its monotonic reading; the zero time stays zero.
+// utcTime returns t in UTC without its monotonic reading; the zero time stays zero.
 func utcTime(t time.Time) time.Time {
 	if t.IsZero() {
 		return time.Time{}
@@ -691,7 +691,7 @@ func (s *Store) Get(id string) (Entry, error) {
 
 // load reads and opens the file of r and checks it against the index.
 func (s *Store) load(r *entryRecord) ([]byte, error) {
-	sealed, err := readFileMax(s.credPath(r.ID), int64(r.size+sealOverhead))
+	sealed, err := readFileMax(s.credPath(r.ID), int64(r.size+keystore.Overhead))
 	if err != nil {
 		return nil, fmt.Errorf("wallet: credential %.64q: %w: %w", r.ID, ErrCorrupt, err)
 	}
@@ -792,7 +792,7 @@ func readFileMax(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// syncDir flushes a folder's entries so that a removal survives a crash.
+// syncFolder flushes a folder's entries so that a removal survives a crash.
 func syncFolder(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

@@ -62,15 +62,14 @@ func (e *binEncoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *binEncoder) bytes(p []byte)   { e.uvarint(uint64(len(p))); e.b = append(e.b, p...) }
 func (e *binEncoder) str(s string)     { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
 func (e *binEncoder) fixed(p []byte)   { e.b = append(e.b, p...) }
-func (e *binEncoder) time(t time.Time) { e.timeUnix(t.IsZero(), t.Unix(), t.Nanosecond()) }
-func (e *binEncoder) timeUnix(zero bool, sec int64, nsec int) {
-	if zero {
+func (e *binEncoder) time(t time.Time) {
+	if t.IsZero() {
 		e.byte1(0)
 		return
 	}
 	e.byte1(1)
-	e.b = binary.AppendVarint(e.b, sec)
-	e.uvarint(uint64(nsec))
+	e.b = binary.AppendVarint(e.b, t.Unix())
+	e.uvarint(uint64(t.Nanosecond()))
 }
 
 // record appends the index encoding of r: ID, format, types, issuer, the three times,

@@ -59,8 +59,8 @@ func TestSealFormatIsKeystores(t *testing.T) {
 	if err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("the store cannot open keystore's blob: %v", err)
 	}
-	if len(kr.sealData(msg, "")) != len(msg)+sealOverhead {
-		t.Fatal("sealOverhead is wrong")
+	if len(kr.sealData(msg, "")) != len(msg)+keystore.Overhead {
+		t.Fatal("a sealed blob is not keystore.Overhead longer than its plaintext")
 	}
 	if _, err := kr.open(ks.Seal(msg, []byte(adIdentity)), adIndex); !errors.Is(err, errOpen) {
 		t.Fatalf("a blob opened with the wrong additional data: %v", err)

@@ -90,9 +90,6 @@ func (k *keyring) wipe() {
 	k.seal = nil
 }
 
-// sealOverhead is how much longer than its plaintext a sealed blob is.
-const sealOverhead = keystore.Overhead
-
 // encodeHeader returns the header plaintext: the version byte and the master key.
 func encodeHeader(master []byte) []byte {
 	return append([]byte{codecVersion}, master...)

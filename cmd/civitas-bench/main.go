@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,7 +80,7 @@ func run() error {
 		return err
 	}
 	fmt.Printf("civitas-bench: %d clients, %s per workload (after %s warm-up), store %s, GOMAXPROCS of this machine %d cores\n\n",
-		c.concurrency, c.duration, c.warmup, storeName(c), numCPU())
+		c.concurrency, c.duration, c.warmup, storeName(c), runtime.NumCPU())
 	fmt.Printf("%-8s %9s %7s %11s %9s %9s %9s\n", "workload", "requests", "errors", "per second", "p50 ms", "p99 ms", "max ms")
 	issue := b.load(c, "issue", b.issueBody, "/credentials/issue", http.StatusCreated)
 	verifyBody, err := b.oneCredential()
@@ -279,15 +280,4 @@ func peakRSS(pid int) (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmHWM in /proc status")
-}
-
-func numCPU() int {
-	n := 0
-	data, _ := os.ReadFile("/proc/cpuinfo")
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "processor") {
-			n++
-		}
-	}
-	return n
 }

@@ -89,7 +89,11 @@ func nodeBundleCmd() *cobra.Command {
 	return cmd
 }
 
-// fetch sends req and returns the body of a 2xx answer, or an error with the problem.
+// maxBundle bounds the answer fetch reads.
+const maxBundle = 16 << 20
+
+// fetch sends req and returns the body of a 200 answer, or an error with the problem.
+// It follows no redirect and refuses an answer larger than maxBundle.
 func fetch(req *http.Request) ([]byte, error) {
 	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
@@ -97,7 +101,7 @@ func fetch(req *http.Request) ([]byte, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBundle+1))
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +109,9 @@ func fetch(req *http.Request) ([]byte, error) {
 		var p struct{ Code, Detail string }
 		json.Unmarshal(raw, &p)
 		return nil, fmt.Errorf("the issuer answered %d %s: %s", resp.StatusCode, p.Code, p.Detail)
+	}
+	if len(raw) > maxBundle {
+		return nil, fmt.Errorf("the issuer's answer is larger than %d bytes", maxBundle)
 	}
 	return raw, nil
 }
@@ -197,13 +204,34 @@ func issuerDocument(ctx context.Context, bundle []byte, file string, devLoopback
 // openNode opens the node in dir.
 func openNode(dir string) (*node.Node, error) {
 	n, err := node.Open(dir, node.Options{})
-	if errors.Is(err, node.ErrNotInitialized) {
-		return nil, usageError("%v (civitas node init --dir %s)", err, dir)
+	if err != nil {
+		return nil, nodeError(err, dir)
 	}
-	if errors.Is(err, node.ErrLocked) {
-		return nil, usageError("the node in %s is in use by another process (a running kiosk?)", dir)
+	return n, nil
+}
+
+// nodeError says what to do about a node in dir that is not set up or is in use.
+func nodeError(err error, dir string) error {
+	switch {
+	case errors.Is(err, node.ErrNotInitialized):
+		return usageError("%v (civitas node init --dir %s)", err, dir)
+	case errors.Is(err, node.ErrLocked):
+		return usageError("the node in %s is in use by another process (a running kiosk?)", dir)
 	}
-	return n, err
+	return err
+}
+
+// withNode is the RunE of a command that works on the node in *dir: it opens the node,
+// runs fn with it and closes it.
+func withNode(dir *string, fn func(cmd *cobra.Command, n *node.Node) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		n, err := openNode(*dir)
+		if err != nil {
+			return err
+		}
+		defer n.Close()
+		return fn(cmd, n)
+	}
 }
 
 func nodeRefreshCmd(dir *string) *cobra.Command {
@@ -211,12 +239,7 @@ func nodeRefreshCmd(dir *string) *cobra.Command {
 		Use:   "refresh",
 		Short: "Fetch a newer bundle from the issuer (and enroll, if not done yet)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, err := openNode(*dir)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
+		RunE: withNode(dir, func(cmd *cobra.Command, n *node.Node) error {
 			changed, err := n.Refresh(cmd.Context(), node.Client{})
 			if err != nil {
 				return err
@@ -228,7 +251,7 @@ func nodeRefreshCmd(dir *string) *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), "the bundle is up to date")
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -238,12 +261,7 @@ func nodeChallengeCmd(dir *string) *cobra.Command {
 		Use:   "challenge [--qr FILE.png]",
 		Short: "Print a new challenge for a member's wallet, as JSON (and a QR code)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, err := openNode(*dir)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
+		RunE: withNode(dir, func(cmd *cobra.Command, n *node.Node) error {
 			c, err := n.Challenge(cmd.Context())
 			if err != nil {
 				return err
@@ -254,7 +272,7 @@ func nodeChallengeCmd(dir *string) *cobra.Command {
 				return writeQR(cmd.ErrOrStderr(), qrFile, string(raw))
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&qrFile, "qr", "", "also write the challenge as a PNG QR code")
 	return cmd
@@ -328,11 +346,8 @@ func nodeLedgerCmd(dir *string) *cobra.Command {
 				}
 			}
 			all, err := node.ReadLedger(cmd.Context(), *dir)
-			if errors.Is(err, node.ErrNotInitialized) {
-				return usageError("%v (civitas node init --dir %s)", err, *dir)
-			}
 			if err != nil {
-				return err
+				return nodeError(err, *dir)
 			}
 			var entries []node.LedgerEntry
 			for _, e := range all {
@@ -363,19 +378,14 @@ func nodeSyncCmd(dir *string) *cobra.Command {
 		Use:   "sync",
 		Short: "Upload the ledger entries the issuer has not seen",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, err := openNode(*dir)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
+		RunE: withNode(dir, func(cmd *cobra.Command, n *node.Node) error {
 			res, err := n.Sync(cmd.Context(), node.Client{})
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "sent %d entries, %d new to the issuer, %d flagged\n", res.Sent, res.Stored, res.Flagged)
 			return nil
-		},
+		}),
 	}
 }
 
@@ -394,12 +404,7 @@ It listens on loopback by default; put it on the site's own network only.
 While it runs, it refreshes the bundle and uploads the ledger every --sync-every
 when the issuer is reachable (0 turns that off).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, err := openNode(*dir)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
+		RunE: withNode(dir, func(cmd *cobra.Command, n *node.Node) error {
 			if title == "" {
 				title = n.Bundle().Node.Name
 			}
@@ -409,15 +414,7 @@ when the issuer is reachable (0 turns that off).`,
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
 			hosts := kioskHosts(ln.Addr().(*net.TCPAddr), allowHosts)
-			srv := &http.Server{
-				Handler:           kiosk.New(n, kiosk.Options{Title: title, Logger: log, Hosts: hosts}),
-				ReadHeaderTimeout: 5 * time.Second,
-				ReadTimeout:       30 * time.Second,
-				WriteTimeout:      30 * time.Second,
-				IdleTimeout:       120 * time.Second,
-				MaxHeaderBytes:    64 << 10,
-				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-			}
+			srv := newHTTPServer(kiosk.New(n, kiosk.Options{Title: title, Logger: log, Hosts: hosts}), log)
 			fmt.Fprintf(cmd.OutOrStdout(), "Civitas door %s\n  kiosk  http://%s/\n  did    %s\n  bundle version %d, expires %s\n",
 				n.ID(), ln.Addr(), n.DID(), n.Bundle().Version, n.Bundle().ExpiresAt.UTC().Format(time.RFC3339))
 
@@ -443,7 +440,7 @@ when the issuer is reachable (0 turns that off).`,
 				return err
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8081", "address to listen on")
 	cmd.Flags().StringVar(&title, "title", "", "the page's heading (default: the node's name)")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -34,15 +35,15 @@ type serveConfig struct {
 	Addr      string
 	PublicURL string
 	Approvals map[string]int
-	BodyLimit int64
 	// NodePolicy is the admission policy in node bundles (nil: the default).
 	NodePolicy *node.Policy
 	// CheckInWindow is how close two admissions of one credential at two nodes must be
 	// to be flagged.
 	CheckInWindow time.Duration
-	// ShutdownGrace bounds how long in-flight requests may take to finish on SIGTERM.
-	ShutdownGrace time.Duration
 }
+
+// shutdownGrace bounds how long in-flight requests may take to finish on SIGTERM.
+const shutdownGrace = 20 * time.Second
 
 // Validate checks the configuration.
 func (c serveConfig) Validate() error {
@@ -72,7 +73,7 @@ func (c serveConfig) Validate() error {
 }
 
 func newServeCmd() *cobra.Command {
-	cfg := serveConfig{BodyLimit: httpapi.DefaultBodyLimit, ShutdownGrace: 20 * time.Second}
+	var cfg serveConfig
 	var approvals []string
 	var policyFile string
 	cmd := &cobra.Command{
@@ -86,10 +87,7 @@ The embedded SQLite store lives in the data folder; --db postgres://… uses Pos
 instead, shared by any number of replicas.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.Approvals = map[string]int{}
-			for k, v := range issuer.DefaultApprovals {
-				cfg.Approvals[k] = v
-			}
+			cfg.Approvals = maps.Clone(issuer.DefaultApprovals)
 			for _, a := range approvals {
 				typ, n, ok := strings.Cut(a, "=")
 				count, err := strconv.Atoi(n)
@@ -166,15 +164,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{
-		Handler:           httpapi.New(svc, httpapi.Options{Logger: log, Registry: reg, BodyLimit: cfg.BodyLimit}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(httpapi.New(svc, httpapi.Options{Logger: log, Registry: reg}), log)
 	fmt.Fprintf(stdout, "Civitas issuer service\n  url    %s (listening on %s)\n  did    %s\n  store  %s\n", cfg.PublicURL, ln.Addr(), svc.DID(), cfg.describe())
 	if created {
 		fmt.Fprintf(stdout, "  admin  first admin token written to %s (shown nowhere else)\n", tokenPath)
@@ -196,7 +186,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	case <-ctx.Done():
 		log.Info("shutting down", "reason", ctx.Err().Error())
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Error("shutdown", "err", err)
@@ -206,4 +196,18 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newHTTPServer is an http.Server for h with the timeouts and header limit of every
+// Civitas server, logging its errors to log.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }

@@ -77,22 +77,36 @@ func passphrase(cmd *cobra.Command, confirm bool) ([]byte, error) {
 	return p, nil
 }
 
-// openWallet opens the wallet in dir with the passphrase.
-func openWallet(cmd *cobra.Command, dir string) (*wallet.Store, error) {
+// openWallet asks for the passphrase and opens the wallet in dir with it. It returns
+// the passphrase too, for a command that seals something else with it.
+func openWallet(cmd *cobra.Command, dir string) (*wallet.Store, []byte, error) {
 	pass, err := passphrase(cmd, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s, err := wallet.Open(dir, pass)
 	switch {
 	case errors.Is(err, wallet.ErrPassphrase):
-		return nil, usageError("wrong passphrase for the wallet in %s", dir)
+		return nil, nil, usageError("wrong passphrase for the wallet in %s", dir)
 	case errors.Is(err, wallet.ErrNotInitialized):
-		return nil, usageError("no wallet in %s (civitas wallet init --dir %s)", dir, dir)
+		return nil, nil, usageError("no wallet in %s (civitas wallet init --dir %s)", dir, dir)
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	}
-	return s, nil
+	return s, pass, nil
+}
+
+// withWallet is the RunE of a command that works on the wallet in *dir: it opens the
+// wallet, runs fn with it and closes it.
+func withWallet(dir *string, fn func(cmd *cobra.Command, args []string, s *wallet.Store) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		s, _, err := openWallet(cmd, *dir)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		return fn(cmd, args, s)
+	}
 }
 
 func walletInitCmd(dir *string) *cobra.Command {
@@ -138,15 +152,10 @@ func walletDIDCmd(dir *string) *cobra.Command {
 		Use:   "did",
 		Short: "Print the wallet's DID",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openWallet(cmd, *dir)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withWallet(dir, func(cmd *cobra.Command, _ []string, s *wallet.Store) error {
 			fmt.Fprintln(cmd.OutOrStdout(), s.DID())
 			return nil
-		},
+		}),
 	}
 }
 
@@ -156,12 +165,7 @@ func walletListCmd(dir *string) *cobra.Command {
 		Use:   "list [--type TYPE]",
 		Short: "List the credentials in the wallet",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openWallet(cmd, *dir)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withWallet(dir, func(cmd *cobra.Command, _ []string, s *wallet.Store) error {
 			entries := s.List()
 			if typ != "" {
 				entries = s.ByType(typ)
@@ -176,7 +180,7 @@ func walletListCmd(dir *string) *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.ID, mainType(e.Types), e.Format, e.Issuer, until)
 			}
 			return w.Flush()
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&typ, "type", "", "only credentials of this type")
 	return cmd
@@ -195,12 +199,7 @@ func walletShowCmd(dir *string) *cobra.Command {
 		Use:   "show ID",
 		Short: "Show one credential: its metadata and the credential as held",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openWallet(cmd, *dir)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withWallet(dir, func(cmd *cobra.Command, args []string, s *wallet.Store) error {
 			e, err := s.Get(args[0])
 			if errors.Is(err, wallet.ErrNotFound) {
 				return usageError("no credential %s in the wallet", args[0])
@@ -221,7 +220,7 @@ func walletShowCmd(dir *string) *cobra.Command {
 			}
 			fmt.Fprintf(out, "\n%s\n", e.Raw)
 			return nil
-		},
+		}),
 	}
 }
 
@@ -230,12 +229,7 @@ func walletDeleteCmd(dir *string) *cobra.Command {
 		Use:   "delete ID",
 		Short: "Delete a credential from the wallet",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openWallet(cmd, *dir)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withWallet(dir, func(cmd *cobra.Command, args []string, s *wallet.Store) error {
 			if err := s.Delete(args[0]); errors.Is(err, wallet.ErrNotFound) {
 				return usageError("no credential %s in the wallet", args[0])
 			} else if err != nil {
@@ -243,7 +237,7 @@ func walletDeleteCmd(dir *string) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[0])
 			return nil
-		},
+		}),
 	}
 }
 
@@ -257,12 +251,11 @@ func walletExportCmd(dir *string) *cobra.Command {
 			if out == "" {
 				return usageError("--out is required")
 			}
-			s, err := openWallet(cmd, *dir)
+			s, pass, err := openWallet(cmd, *dir)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			pass, _ := passphrase(cmd, false)
 			if err := s.ExportFile(out, pass); err != nil {
 				return err
 			}
@@ -306,12 +299,7 @@ func walletReceiveCmd(dir *string) *cobra.Command {
 		Use:   "receive OFFER_URI [--tx-code CODE]",
 		Short: "Redeem a credential offer (OpenID4VCI) and keep the credential",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openWallet(cmd, *dir)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		RunE: withWallet(dir, func(cmd *cobra.Command, args []string, s *wallet.Store) error {
 			h, err := s.Holder()
 			if err != nil {
 				return err
@@ -334,7 +322,7 @@ func walletReceiveCmd(dir *string) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "received %s (%s, %s) from %s\n", mainType(e.Types), e.Format, e.ID, e.Issuer)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&txCode, "tx-code", "", "the transaction code given with the offer, if it asks for one")
 	return cmd
@@ -351,15 +339,13 @@ An SD-JWT VC is presented with only the claims named by --disclose (besides thos
 type always shows) and a Key Binding JWT. The presentation goes to standard output or
 --out; with --qr, also into a PNG QR code when it fits.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		PreRunE: func(*cobra.Command, []string) error {
 			if challenge == "" || audience == "" {
 				return usageError("--challenge and --audience are required")
 			}
-			s, err := openWallet(cmd, *dir)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+			return nil
+		},
+		RunE: withWallet(dir, func(cmd *cobra.Command, _ []string, s *wallet.Store) error {
 			e, err := pickCredential(s, id, typ)
 			if err != nil {
 				return err
@@ -396,7 +382,7 @@ type always shows) and a Key Binding JWT. The presentation goes to standard outp
 				return writeQR(cmd.ErrOrStderr(), qrFile, string(vp))
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&challenge, "challenge", "", "the verifier's challenge (nonce)")

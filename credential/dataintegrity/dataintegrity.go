@@ -185,7 +185,8 @@ func (s *Suite) Sign(ctx context.Context, doc map[string]any, key crypto.Signer,
 	if err != nil {
 		return nil, err
 	}
-	sig, err := signHash(key, data)
+	// Ed25519 over the hash data, or P-256 over its SHA-256 as r||s (ecdsa-rdfc-2019).
+	sig, err := keys.SignRaw(key, data)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +240,7 @@ func (s *Suite) Verify(ctx context.Context, doc map[string]any, r KeyResolver, w
 	if err != nil {
 		return p, err
 	}
-	if !verifyHash(p.Cryptosuite, pub, data, value) {
+	if !keys.VerifyRaw(pub, data, value) { // pub fits the suite: checkKey above
 		return p, ErrSignature
 	}
 	return p, nil
@@ -420,20 +421,6 @@ func checkKey(suite string, pub crypto.PublicKey) error {
 		return fmt.Errorf("%w: cryptosuite %q", ErrUnsupported, truncate(suite))
 	}
 	return fmt.Errorf("%w: %s needs another key type than %T", ErrUnsupported, suite, pub)
-}
-
-// signHash signs the hash data: Ed25519 over it, or P-256 over its SHA-256 as r||s
-// (ecdsa-rdfc-2019).
-func signHash(key crypto.Signer, data []byte) ([]byte, error) {
-	return keys.SignRaw(key, data)
-}
-
-// verifyHash verifies a proof value for a key checkKey accepted for the suite.
-func verifyHash(suite string, pub crypto.PublicKey, data, sig []byte) bool {
-	if _, ec := pub.(*ecdsa.PublicKey); ec != (suite == ECDSARDFC2019) {
-		return false
-	}
-	return keys.VerifyRaw(pub, data, sig)
 }
 
 func truncate(s string) string {

@@ -27,7 +27,7 @@ func SignCredential(doc map[string]any, key crypto.Signer, kid string) (string, 
 	if err != nil {
 		return "", err
 	}
-	return sign(payload, TypCredential, kid, key)
+	return SignJWS(payload, TypCredential, kid, key)
 }
 
 // VerifyCredential verifies an application/vc+jwt credential: structure, the kid naming

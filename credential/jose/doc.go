@@ -14,7 +14,8 @@
 // The compact serialization is written and read here (it is a few lines, and doing it
 // once instead of re-parsing in a library halves the overhead of a verification); the
 // signatures are the standard library's Ed25519 and ECDSA through keys.SignRaw and
-// keys.VerifyRaw; algorithm names come from github.com/lestrrat-go/jwx/v3/jwa. Signing
-// keys are any crypto.Signer. This package does not implement COSE, SD-JWT (see package sdjwt when
-// it exists), JWS JSON serialization, unencoded payloads (b64) or critical extensions.
+// keys.VerifyRaw (VerifySignature, which package sdjwt shares); algorithm names come from
+// github.com/lestrrat-go/jwx/v3/jwa. Signing keys are any crypto.Signer. This package does
+// not implement COSE, SD-JWT (see package sdjwt), JWS JSON serialization, unencoded
+// payloads (b64) or critical extensions.
 package jose

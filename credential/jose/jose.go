@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -160,16 +157,24 @@ func ParseJWS(token []byte) (*Token, error) {
 // pub's key type; a token whose alg header names anything else is refused before any
 // cryptography runs.
 func (t *Token) Verify(pub crypto.PublicKey) error {
-	alg, err := AlgorithmFor(pub)
+	// The signing input is the received header and payload, as sent.
+	return VerifySignature(t.Alg, t.compact[:bytes.LastIndexByte(t.compact, '.')], t.signature, pub)
+}
+
+// VerifySignature checks signature, the decoded third part of a compact JWS, over input,
+// the JWS signing input exactly as received (header "." payload), with pub. alg is the
+// token's alg header: it must be the one algorithm AlgorithmFor allows for pub, and any
+// other is refused with ErrAlgorithm before any cryptography runs. Token.Verify is this
+// for a token from Parse; package sdjwt calls it for the JWTs of an SD-JWT.
+func VerifySignature(alg string, input, signature []byte, pub crypto.PublicKey) error {
+	want, err := AlgorithmFor(pub)
 	if err != nil {
 		return err
 	}
-	if t.Alg != alg.String() {
-		return fmt.Errorf("%w: header alg %q, key requires %s", ErrAlgorithm, truncate(t.Alg), alg)
+	if alg != want.String() {
+		return fmt.Errorf("%w: header alg %q, key requires %s", ErrAlgorithm, truncate(alg), want)
 	}
-	// The signing input is the received header and payload, as sent.
-	input := t.compact[:bytes.LastIndexByte(t.compact, '.')]
-	if !keys.VerifyRaw(pub, input, t.signature) {
+	if !keys.VerifyRaw(pub, input, signature) {
 		return ErrSignature
 	}
 	return nil
@@ -178,29 +183,22 @@ func (t *Token) Verify(pub crypto.PublicKey) error {
 // AlgorithmFor returns the only JWS algorithm Civitas accepts for pub: EdDSA for Ed25519
 // keys, ES256 for P-256 keys.
 func AlgorithmFor(pub crypto.PublicKey) (jwa.SignatureAlgorithm, error) {
-	switch k := pub.(type) {
-	case ed25519.PublicKey:
-		if len(k) == ed25519.PublicKeySize {
-			return jwa.EdDSA(), nil
-		}
-	case *ecdsa.PublicKey:
-		if k.Curve == elliptic.P256() {
-			return jwa.ES256(), nil
-		}
+	kt, err := keys.AlgorithmOf(pub)
+	if err != nil {
+		return jwa.SignatureAlgorithm{}, fmt.Errorf("%w: %w", ErrAlgorithm, err)
 	}
-	return jwa.SignatureAlgorithm{}, fmt.Errorf("%w: unsupported key type %T", ErrAlgorithm, pub)
+	if kt == keys.Ed25519 {
+		return jwa.EdDSA(), nil
+	}
+	return jwa.ES256(), nil
 }
 
 // SignJWS produces a compact JWS over payload with the given typ and kid, signed with
-// the algorithm of key's type (EdDSA or ES256). It is for JWTs other than credentials
-// and presentations: proofs of possession, key binding JWTs.
+// the algorithm of key's type (EdDSA or ES256): the protected header {"alg","kid","typ"},
+// the payload, and keys.SignRaw's signature of the two. Use it for JWTs other than
+// credentials and presentations (proofs of possession, node bundles); SignCredential
+// and SignPresentation sign through it.
 func SignJWS(payload []byte, typ, kid string, key crypto.Signer) (string, error) {
-	return sign(payload, typ, kid, key)
-}
-
-// sign produces a compact JWS over payload with the given typ and kid: the protected
-// header {"alg","kid","typ"}, the payload, and keys.SignRaw's signature of the two.
-func sign(payload []byte, typ, kid string, key crypto.Signer) (string, error) {
 	alg, err := AlgorithmFor(key.Public())
 	if err != nil {
 		return "", err

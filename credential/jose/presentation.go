@@ -66,7 +66,7 @@ func SignPresentation(doc map[string]any, c Claims, key crypto.Signer, kid strin
 	if err != nil {
 		return "", err
 	}
-	return sign(raw, TypPresentation, kid, key)
+	return SignJWS(raw, TypPresentation, kid, key)
 }
 
 // VerifyPresentation verifies an application/vp+jwt presentation's envelope: structure,

@@ -1,6 +1,9 @@
 package jose_test
 
 import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -69,21 +72,35 @@ func TestVerifyRejects(t *testing.T) {
 	flipped := append([]byte(nil), sig...)
 	flipped[0] ^= 1
 	otherSig, _ := jose.SignJWS([]byte(`{}`), jose.TypCredential, kid, other)
+	withAlg := func(alg string) string {
+		return enc.EncodeToString([]byte(`{"alg":"` + alg + `","kid":"` + kid + `","typ":"vc+jwt"}`))
+	}
+	// HS256 keyed with the issuer's public key: a valid MAC an attacker can compute.
+	mac := hmac.New(sha256.New, key.Public().(ed25519.PublicKey))
+	mac.Write([]byte(withAlg("HS256") + "." + parts[1]))
+	p256Kid, _ := did.KeyURL(p256.Public())
+	p256Token, _ := jose.SignJWS([]byte(parts[1]), jose.TypCredential, p256Kid, p256)
+	p256Parts := strings.Split(p256Token, ".")
 	for name, c := range map[string]struct {
 		token string
 		pub   any
 		want  error
 	}{
-		"payload changed":             {parts[0] + "." + enc.EncodeToString([]byte(`{"issuer":"did:example:evil"}`)) + "." + parts[2], key.Public(), jose.ErrSignature},
-		"signature flipped":           {parts[0] + "." + parts[1] + "." + enc.EncodeToString(flipped), key.Public(), jose.ErrSignature},
-		"signature short":             {parts[0] + "." + parts[1] + "." + enc.EncodeToString(sig[:63]), key.Public(), jose.ErrSignature},
-		"signature long":              {parts[0] + "." + parts[1] + "." + enc.EncodeToString(append(sig, 0)), key.Public(), jose.ErrSignature},
-		"another signature":           {parts[0] + "." + parts[1] + "." + strings.Split(otherSig, ".")[2], key.Public(), jose.ErrSignature},
-		"another key":                 {good, other.Public(), jose.ErrSignature},
-		"key of another type":         {good, p256.Public(), jose.ErrAlgorithm},
-		"alg none":                    {enc.EncodeToString([]byte(`{"alg":"none","kid":"`+kid+`","typ":"vc+jwt"}`)) + "." + parts[1] + "." + parts[2], key.Public(), jose.ErrAlgorithm},
-		"alg ES256 on an Ed25519 key": {enc.EncodeToString([]byte(`{"alg":"`+jwa.ES256().String()+`","kid":"`+kid+`","typ":"vc+jwt"}`)) + "." + parts[1] + "." + parts[2], key.Public(), jose.ErrAlgorithm},
-		"header changed":              {enc.EncodeToString([]byte(`{"alg":"EdDSA","kid":"`+kid+`","typ":"vc+jwt","x":1}`)) + "." + parts[1] + "." + parts[2], key.Public(), jose.ErrSignature},
+		"payload changed":                     {parts[0] + "." + enc.EncodeToString([]byte(`{"issuer":"did:example:evil"}`)) + "." + parts[2], key.Public(), jose.ErrSignature},
+		"signature flipped":                   {parts[0] + "." + parts[1] + "." + enc.EncodeToString(flipped), key.Public(), jose.ErrSignature},
+		"signature short":                     {parts[0] + "." + parts[1] + "." + enc.EncodeToString(sig[:63]), key.Public(), jose.ErrSignature},
+		"signature long":                      {parts[0] + "." + parts[1] + "." + enc.EncodeToString(append(sig, 0)), key.Public(), jose.ErrSignature},
+		"another signature":                   {parts[0] + "." + parts[1] + "." + strings.Split(otherSig, ".")[2], key.Public(), jose.ErrSignature},
+		"another key":                         {good, other.Public(), jose.ErrSignature},
+		"key of another type":                 {good, p256.Public(), jose.ErrAlgorithm},
+		"alg none":                            {enc.EncodeToString([]byte(`{"alg":"none","kid":"`+kid+`","typ":"vc+jwt"}`)) + "." + parts[1] + "." + parts[2], key.Public(), jose.ErrAlgorithm},
+		"alg ES256 on an Ed25519 key":         {enc.EncodeToString([]byte(`{"alg":"`+jwa.ES256().String()+`","kid":"`+kid+`","typ":"vc+jwt"}`)) + "." + parts[1] + "." + parts[2], key.Public(), jose.ErrAlgorithm},
+		"alg HS256 keyed with the public key": {withAlg("HS256") + "." + parts[1] + "." + enc.EncodeToString(mac.Sum(nil)), key.Public(), jose.ErrAlgorithm},
+		"unknown alg RS256":                   {withAlg("RS256") + "." + parts[1] + "." + parts[2], key.Public(), jose.ErrAlgorithm},
+		"alg in another case":                 {withAlg("eddsa") + "." + parts[1] + "." + parts[2], key.Public(), jose.ErrAlgorithm},
+		"alg EdDSA on a P-256 key": {enc.EncodeToString([]byte(`{"alg":"EdDSA","kid":"`+p256Kid+`","typ":"vc+jwt"}`)) + "." + p256Parts[1] + "." + p256Parts[2],
+			p256.Public(), jose.ErrAlgorithm},
+		"header changed": {enc.EncodeToString([]byte(`{"alg":"EdDSA","kid":"`+kid+`","typ":"vc+jwt","x":1}`)) + "." + parts[1] + "." + parts[2], key.Public(), jose.ErrSignature},
 	} {
 		tok, err := jose.Parse([]byte(c.token), "")
 		if err != nil {

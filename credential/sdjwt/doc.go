@@ -45,8 +45,9 @@
 // a fragment, no path or query) of the iss DID and is resolved as an assertionMethod
 // through the caller's KeyResolver; the algorithm is derived from the resolved key
 // (EdDSA for Ed25519, ES256 for P-256; jose.AlgorithmFor) and a header naming another one
-// is refused; the signature is checked over the received bytes with jwx's
-// jws.VerifyCompactFast. Key material in the header (jwk, jku, x5u, x5c) is never read.
+// is refused; the signature is checked over the received bytes with jose.VerifySignature
+// (keys.VerifyRaw), as package jose checks its own tokens. Key material in the header
+// (jwk, jku, x5u, x5c) is never read.
 // Every JSON text (headers, payloads, disclosures) passes internal/jsonstrict first.
 // Every disclosure's digest must appear exactly once in _sd; an unreferenced or repeated
 // disclosure, or one named _sd, "...", a registered claim (iss, iat, nbf, exp, cnf, vct,

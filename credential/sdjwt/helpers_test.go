@@ -2,11 +2,14 @@ package sdjwt
 
 import (
 	"crypto"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/civitas-net/civitas/credential/jose"
 	"github.com/civitas-net/civitas/did"
 	"github.com/civitas-net/civitas/internal/jsonstrict"
 	"github.com/civitas-net/civitas/keys"
@@ -162,7 +165,8 @@ func jsonValue(tb testing.TB, v any) any {
 }
 
 // forge builds an issuer-signed JWT from a raw header and payload, signed by key with
-// the JWS algorithm alg (whatever key and alg fit together or not).
+// the JWS algorithm alg: "none" (no signature), "HS256" (key is the HMAC secret), or the
+// algorithm of key's type (key is a crypto.Signer).
 func forge(tb testing.TB, hdr map[string]any, payload map[string]any, key any, alg string) string {
 	tb.Helper()
 	h, err := json.Marshal(hdr)
@@ -178,10 +182,20 @@ func forge(tb testing.TB, hdr map[string]any, payload map[string]any, key any, a
 
 func forgeRaw(tb testing.TB, h, p []byte, key any, alg string) string {
 	tb.Helper()
-	if alg == "none" {
-		return b64.EncodeToString(h) + "." + b64.EncodeToString(p) + "."
+	input := b64.EncodeToString(h) + "." + b64.EncodeToString(p)
+	switch alg {
+	case "none":
+		return input + "."
+	case "HS256":
+		mac := hmac.New(sha256.New, key.([]byte))
+		mac.Write([]byte(input))
+		return input + "." + b64.EncodeToString(mac.Sum(nil))
 	}
-	out, err := signCompact(h, p, key, alg)
+	signer := key.(crypto.Signer)
+	if own, err := jose.AlgorithmFor(signer.Public()); err != nil || own.String() != alg {
+		tb.Fatalf("forge: a %T key does not sign %s", signer, alg)
+	}
+	out, err := signCompact(h, p, signer)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func Issue(c Claims, signer crypto.Signer, kid string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode header: %w", err)
 	}
-	jwt, err := signCompact(headerJSON, payloadJSON, signer, alg.String())
+	jwt, err := signCompact(headerJSON, payloadJSON, signer)
 	if err != nil {
 		return "", err
 	}

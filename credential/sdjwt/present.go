@@ -112,5 +112,5 @@ func signKeyBinding(prefix string, kb KeyBinding) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode header: %w", err)
 	}
-	return signCompact(hdr, payload, kb.Signer, alg.String())
+	return signCompact(hdr, payload, kb.Signer)
 }

@@ -2,7 +2,7 @@ package sdjwt
 
 import (
 	"bytes"
-	"crypto/rand"
+	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -11,10 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
-
 	"github.com/civitas-net/civitas/credential/jose"
 	"github.com/civitas-net/civitas/internal/jsonstrict"
+	"github.com/civitas-net/civitas/keys"
 )
 
 // Header typ values and the digest algorithm of the Civitas profile.
@@ -102,11 +101,12 @@ func digestOf(s string) string {
 
 // compactJWT is a structurally checked compact JWS. Its signature is not verified.
 type compactJWT struct {
-	raw     string
-	alg     string
-	typ     string
-	kid     string
-	payload map[string]any
+	raw       string
+	alg       string
+	typ       string
+	kid       string
+	payload   map[string]any
+	signature []byte
 }
 
 // parseJWT splits and decodes a compact JWS whose typ must be wantTyp (or its
@@ -158,7 +158,7 @@ func parseJWT(raw, wantTyp, what string) (*compactJWT, error) {
 	if sig == "" {
 		return nil, fmt.Errorf("%w: %s has no signature", ErrMalformed, what)
 	}
-	if _, err := decodeB64(sig); err != nil {
+	if t.signature, err = decodeB64(sig); err != nil {
 		return nil, fmt.Errorf("%w: %s signature: %w", ErrMalformed, what, err)
 	}
 	rawPayload, err := decodeB64(p)
@@ -193,21 +193,19 @@ type header struct {
 	Kid string `json:"kid,omitempty"`
 }
 
-// signCompact returns the compact JWS of headerJSON and payloadJSON signed by key with
-// the JWS algorithm alg.
-func signCompact(headerJSON, payloadJSON []byte, key any, alg string) (string, error) {
-	var b strings.Builder
-	b.Grow(b64.EncodedLen(len(headerJSON)) + b64.EncodedLen(len(payloadJSON)) + 100)
-	b.WriteString(b64.EncodeToString(headerJSON))
-	b.WriteByte('.')
-	b.WriteString(b64.EncodeToString(payloadJSON))
-	sig, err := jwsbb.Sign(key, alg, []byte(b.String()), rand.Reader)
+// signCompact returns the compact JWS of headerJSON and payloadJSON signed by key
+// (keys.SignRaw: the JWS algorithm of key's type, which headerJSON must name).
+func signCompact(headerJSON, payloadJSON []byte, key crypto.Signer) (string, error) {
+	out := make([]byte, 0, b64.EncodedLen(len(headerJSON))+b64.EncodedLen(len(payloadJSON))+b64.EncodedLen(keys.RawSignatureSize)+2)
+	out = b64.AppendEncode(out, headerJSON)
+	out = append(out, '.')
+	out = b64.AppendEncode(out, payloadJSON)
+	sig, err := keys.SignRaw(key, out)
 	if err != nil {
 		return "", fmt.Errorf("sign jws: %w", err)
 	}
-	b.WriteByte('.')
-	b.WriteString(b64.EncodeToString(sig))
-	return b.String(), nil
+	out = append(out, '.')
+	return string(b64.AppendEncode(out, sig)), nil
 }
 
 // marshalJSON encodes v without HTML escaping and without a trailing newline.

@@ -80,6 +80,13 @@ func TestVerifyRejects(t *testing.T) {
 		h, _ := json.Marshal(map[string]any{"alg": alg, "typ": TypKeyBinding})
 		return pre + forgeRaw(t, h, kbPayload, key, alg)
 	}
+	kbWithHeader := func(t *testing.T, hdr map[string]any, key any, alg string) string {
+		// A KB-JWT with the given header over the presentation prefix, signed with alg.
+		pre := prefix(f.presented)
+		kbPayload, _ := json.Marshal(map[string]any{"iat": presentAt.Unix(), "aud": testAudience, "nonce": testNonce, "sd_hash": digestOf(pre)})
+		h, _ := json.Marshal(hdr)
+		return pre + forgeRaw(t, h, kbPayload, key, alg)
+	}
 
 	type tcase struct {
 		name  string
@@ -225,6 +232,19 @@ func TestVerifyRejects(t *testing.T) {
 		}, want: []error{ErrAlgorithm}},
 		{name: "kb ES256 for an Ed25519 holder", input: func(t *testing.T) string { return kbHeader(t, "ES256", f.malloryP256.key) },
 			want: []error{ErrKeyBinding, ErrAlgorithm}},
+		{name: "kb alg RS256", input: func(t *testing.T) string {
+			return kbWithHeader(t, map[string]any{"alg": "RS256", "typ": TypKeyBinding}, nil, "none") + "c2lnbmF0dXJl"
+		}, want: []error{ErrAlgorithm}},
+		{name: "kb header jwk of an attacker", input: func(t *testing.T) string {
+			// Mallory signs the key binding and names her key; only cnf counts.
+			return kbWithHeader(t, map[string]any{"alg": "EdDSA", "typ": TypKeyBinding, "jwk": f.mallory.jwk}, f.mallory.key, "EdDSA")
+		}, want: []error{ErrKeyBinding, ErrSignature}},
+		{name: "kb header kid of an attacker", input: func(t *testing.T) string {
+			return kbWithHeader(t, map[string]any{"alg": "EdDSA", "typ": TypKeyBinding, "kid": f.mallory.kid}, f.mallory.key, "EdDSA")
+		}, want: []error{ErrKeyBinding, ErrSignature}},
+		{name: "kb two signatures", input: func(t *testing.T) string {
+			return f.presented + "." + f.presented[strings.LastIndexByte(f.presented, '.')+1:]
+		}, want: []error{ErrMalformed}},
 		{name: "kb typ JWT", input: func(t *testing.T) string {
 			pre := prefix(f.presented)
 			h, _ := json.Marshal(map[string]any{"alg": "EdDSA", "typ": "JWT"})
@@ -272,6 +292,18 @@ func TestVerifyRejects(t *testing.T) {
 			h["alg"] = "RS256"
 			return sdjwtOf(forge(t, h, basePayload(f.iss, f.holder), nil, "none") + "c2lnbmF0dXJl")
 		}, opts: func(o *Options) { o.RequireKeyBinding = false }, want: []error{ErrAlgorithm}},
+		{name: "issuer alg in another case", input: func(t *testing.T) string {
+			h := baseHeader(f.iss)
+			h["alg"] = "eddsa"
+			p, _ := json.Marshal(basePayload(f.iss, f.holder))
+			hj, _ := json.Marshal(h)
+			jwt := forgeRaw(t, hj, p, f.iss.key, "EdDSA")
+			return withKB(t, sdjwtOf(jwt), f.holder.key, nil)
+		}, want: []error{ErrAlgorithm}},
+		{name: "issuer jwt with two signatures", input: func(t *testing.T) string {
+			jwt, rest, _ := strings.Cut(f.presented, "~")
+			return jwt + jwt[strings.LastIndexByte(jwt, '.'):] + "~" + rest
+		}, want: []error{ErrMalformed}},
 		{name: "issuer typ JWT", input: func(t *testing.T) string {
 			return withKB(t, forged(t, f, func(h map[string]any) { h["typ"] = "JWT" }, nil, role), f.holder.key, nil)
 		}, want: []error{ErrMalformed}},
@@ -291,6 +323,13 @@ func TestVerifyRejects(t *testing.T) {
 			// Mallory signs and puts her key in the header; only the DID's key counts.
 			h := baseHeader(f.iss)
 			h["jwk"] = f.mallory.jwk
+			return withKB(t, sdjwtOf(forge(t, h, basePayload(f.iss, f.holder), f.mallory.key, "EdDSA")), f.holder.key, nil)
+		}, want: []error{ErrSignature}},
+		{name: "issuer header jku, x5u and x5c of an attacker", input: func(t *testing.T) string {
+			h := baseHeader(f.iss)
+			h["jku"] = "https://attacker.example/jwks.json"
+			h["x5u"] = "https://attacker.example/cert.pem"
+			h["x5c"] = []string{"MIIB"}
 			return withKB(t, sdjwtOf(forge(t, h, basePayload(f.iss, f.holder), f.mallory.key, "EdDSA")), f.holder.key, nil)
 		}, want: []error{ErrSignature}},
 		{name: "duplicate alg in issuer header", input: func(t *testing.T) string {
@@ -315,6 +354,15 @@ func TestVerifyRejects(t *testing.T) {
 		}, want: []error{ErrKeyID}},
 		{name: "kid with a path", input: func(t *testing.T) string {
 			return withKB(t, forged(t, f, func(h map[string]any) { h["kid"] = f.iss.did + "/../" + f.mallory.did + "#k" }, nil), f.holder.key, nil)
+		}, want: []error{ErrKeyID}},
+		{name: "kid with a query", input: func(t *testing.T) string {
+			return withKB(t, forged(t, f, func(h map[string]any) { h["kid"] = f.iss.did + "?versionId=1#" + strings.SplitN(f.iss.kid, "#", 2)[1] }, nil), f.holder.key, nil)
+		}, want: []error{ErrKeyID}},
+		{name: "kid not a did url", input: func(t *testing.T) string {
+			return withKB(t, forged(t, f, func(h map[string]any) { h["kid"] = "https://issuer.example/keys#1" }, nil), f.holder.key, nil)
+		}, want: []error{ErrKeyID}},
+		{name: "relative kid", input: func(t *testing.T) string {
+			return withKB(t, forged(t, f, func(h map[string]any) { h["kid"] = "#" + strings.SplitN(f.iss.kid, "#", 2)[1] }, nil), f.holder.key, nil)
 		}, want: []error{ErrKeyID}},
 		{name: "kid without fragment", input: func(t *testing.T) string {
 			return withKB(t, forged(t, f, func(h map[string]any) { h["kid"] = f.iss.did }, nil), f.holder.key, nil)

@@ -79,7 +79,7 @@ func write(path string, data []byte, perm os.FileMode, exclusive bool) error {
 	if err := hook(stageSyncDir); err != nil {
 		return fmt.Errorf("atomicfile: sync folder of %s: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := SyncDir(dir); err != nil {
 		return fmt.Errorf("atomicfile: sync folder of %s: %w", path, err)
 	}
 	return nil
@@ -194,9 +194,11 @@ func placeNew(tmpName, path string, perm os.FileMode) error {
 	return nil
 }
 
-// syncDir flushes a folder's entries, so that a rename or link in it survives a crash.
-// Filesystems that cannot sync folders (EINVAL) are tolerated.
-func syncDir(dir string) error {
+// SyncDir flushes a folder's entries (fsync of the folder), so that a rename, link or
+// removal in it survives a crash. Filesystems that cannot sync folders (EINVAL) are
+// tolerated. Write and Create call it; callers that remove or rename files themselves
+// call it after.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -429,3 +429,13 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 }
+
+func TestSyncDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := SyncDir(dir); err != nil {
+		t.Fatalf("SyncDir of a folder: %v", err)
+	}
+	if err := SyncDir(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("SyncDir of a missing folder: %v, want fs.ErrNotExist", err)
+	}
+}

@@ -260,7 +260,7 @@ func appendNumber(dst []byte, f float64) ([]byte, error) {
 
 // parseNumber parses a JSON number literal into a finite double.
 func parseNumber(s string) (float64, error) {
-	if !validNumber(s) {
+	if !jsonstrict.ValidNumber(s) {
 		return 0, fmt.Errorf("%w: %w: invalid number literal", ErrNumber, jsonstrict.ErrSyntax)
 	}
 	f, err := strconv.ParseFloat(s, 64)
@@ -271,45 +271,3 @@ func parseNumber(s string) (float64, error) {
 	}
 	return f, nil
 }
-
-// validNumber reports whether s matches the JSON number grammar (RFC 8259 §6).
-func validNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && isDigit(s[i]) {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if i >= len(s) || !isDigit(s[i]) {
-			return false
-		}
-		for i < len(s) && isDigit(s[i]) {
-			i++
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i >= len(s) || !isDigit(s[i]) {
-			return false
-		}
-		for i < len(s) && isDigit(s[i]) {
-			i++
-		}
-	}
-	return i == len(s)
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,15 +15,6 @@ import (
 	"github.com/civitas-net/civitas/internal/jsonstrict"
 	"github.com/civitas-net/civitas/internal/testvectors"
 )
-
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // RFC 8785 Appendix B: IEEE-754 bit patterns and their canonical text.
 var appendixB = []struct {
@@ -332,23 +321,23 @@ func TestMarshalRejects(t *testing.T) {
 }
 
 func TestEddsaJCS2022Vector(t *testing.T) {
-	dir := testvectors.Dir(t, "eddsa-jcs-2022")
+	const dir = "eddsa-jcs-2022"
 	tests := []struct{ in, canon, hash string }{
 		{"unsigned.json", "canonDocJCS.txt", "docHashJCS.txt"},
 		{"proofConfigJCS.json", "proofCanonJCS.txt", "proofHashJCS.txt"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := Transform(readFile(t, filepath.Join(dir, tc.in)))
+			got, err := Transform(testvectors.Read(t, dir, tc.in))
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := readFile(t, filepath.Join(dir, tc.canon))
+			want := testvectors.Read(t, dir, tc.canon)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("canonical form differs:\ngot  %s\nwant %s", got, want)
 			}
 			sum := sha256.Sum256(got)
-			wantHash := strings.TrimSpace(string(readFile(t, filepath.Join(dir, tc.hash))))
+			wantHash := strings.TrimSpace(string(testvectors.Read(t, dir, tc.hash)))
 			if hex.EncodeToString(sum[:]) != wantHash {
 				t.Fatalf("sha-256 = %x, want %s", sum, wantHash)
 			}

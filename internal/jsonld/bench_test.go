@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/civitas-net/civitas/internal/testvectors"
 )
 
 // pairWithVerify runs op and one crypto/ed25519 Verify of a 64-byte message back to back
@@ -43,7 +45,7 @@ func pairWithVerify(b *testing.B, op func() error) {
 // verification canonicalizes ("+" names such a pair), and on a presentation holding
 // three credentials.
 func BenchmarkCanonicalize(b *testing.B) {
-	dir := filepath.Join(vectorsDir(b), "eddsa-rdfc-2022")
+	dir := testvectors.Dir(b, "eddsa-rdfc-2022")
 	r := testRegistry(b)
 	var member, memberConfig, vp map[string]any
 	for _, d := range civitasDocuments(b) {

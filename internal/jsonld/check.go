@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/civitas-net/civitas/internal/jsonld/rdfc"
+	"github.com/civitas-net/civitas/internal/jsonstrict"
 )
 
 // Limits bound the work done on one document. Zero (or negative) fields take the defaults
@@ -272,7 +273,7 @@ func jsonType(v any) string {
 // also take hex, "Inf" or underscores) and be finite as a double.
 func numberValue(n json.Number) (float64, error) {
 	s := string(n)
-	if !isJSONNumber(s) {
+	if !jsonstrict.ValidNumber(s) {
 		return 0, fmt.Errorf("%w: %q is not a json number", ErrInvalid, truncate(s))
 	}
 	f, err := strconv.ParseFloat(s, 64)
@@ -280,48 +281,6 @@ func numberValue(n json.Number) (float64, error) {
 		return 0, fmt.Errorf("%w: number %q is out of range for a double", ErrInvalid, truncate(s))
 	}
 	return f, nil
-}
-
-// isJSONNumber reports whether s matches the number production of RFC 8259.
-func isJSONNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		start := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == start {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		start := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == start {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 // truncate shortens s for an error message.

@@ -3,6 +3,7 @@ package jsonld
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/civitas-net/civitas/schemas"
@@ -64,22 +65,14 @@ func proofOptions(suite, vm, purpose string, extra map[string]any) map[string]an
 		"verificationMethod": vm,
 		"proofPurpose":       purpose,
 	}
-	for k, v := range extra {
-		p[k] = v
-	}
+	maps.Copy(p, extra)
 	return p
 }
 
 // withProof returns a copy of doc with proof (given a proof value) attached.
 func withProof(doc, proof map[string]any) map[string]any {
-	out := make(map[string]any, len(doc)+1)
-	for k, v := range doc {
-		out[k] = v
-	}
-	p := make(map[string]any, len(proof)+1)
-	for k, v := range proof {
-		p[k] = v
-	}
+	out := maps.Clone(doc)
+	p := maps.Clone(proof)
 	p["proofValue"] = "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk9czhSePTFehP8c3PGfb6a22gkfUKKvi1bb5yDAQ8RQ3uh"
 	out["proof"] = p
 	return out
@@ -88,10 +81,7 @@ func withProof(doc, proof map[string]any) map[string]any {
 // proofConfig is what a cryptosuite canonicalizes besides the document: the proof
 // options in the document's contexts.
 func proofConfig(doc, proof map[string]any) map[string]any {
-	c := make(map[string]any, len(proof)+1)
-	for k, v := range proof {
-		c[k] = v
-	}
+	c := maps.Clone(proof)
 	c["@context"] = doc["@context"]
 	return c
 }

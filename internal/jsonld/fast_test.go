@@ -158,7 +158,7 @@ func corpusDocuments(t testing.TB) []namedDoc {
 func vectorDocuments(t testing.TB, optional bool) []namedDoc {
 	t.Helper()
 	if optional {
-		if _, ok := optionalVectorsDir(t); !ok {
+		if _, ok := testvectors.Find(t); !ok {
 			return nil
 		}
 	}
@@ -658,7 +658,7 @@ func TestFastPathCoversRegisteredContexts(t *testing.T) {
 				continue
 			}
 			for _, k := range it.obj.termKeys {
-				if tc := it.obj.terms[k]; tc.hasContext {
+				if tc := it.obj.terms[k]; tc.ctx != nil {
 					walk(name+" > "+k, tc.ctx)
 				}
 			}
@@ -715,7 +715,7 @@ func TestFastPathContextSweep(t *testing.T) {
 				}
 				for _, k := range it.obj.termKeys {
 					terms[k] = true
-					if tc := it.obj.terms[k]; tc.hasContext {
+					if tc := it.obj.terms[k]; tc.ctx != nil {
 						scopedTypes = append(scopedTypes, k)
 						walk(tc.ctx)
 					}

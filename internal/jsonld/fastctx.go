@@ -2,6 +2,7 @@ package jsonld
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -81,8 +82,7 @@ type rawTerm struct {
 	container    string // "", "@set", "@list" or "@graph"
 	hasProtected bool
 	protected    bool
-	hasContext   bool
-	ctx          *localCtx
+	ctx          *localCtx // the term's scoped context, nil when it has none
 }
 
 // compileLocal compiles the value of an "@context" member.
@@ -214,7 +214,7 @@ func compileTerm(v any) *rawTerm {
 				}
 				t.hasProtected, t.protected = true, b
 			case "@context":
-				t.hasContext, t.ctx = true, compileLocal(e)
+				t.ctx = compileLocal(e)
 			default:
 				// "@reverse", "@language", "@direction", "@index", "@nest",
 				// "@prefix", or something json-gold refuses.
@@ -260,19 +260,18 @@ func isKeyword(s string) bool {
 // termDef is a term definition of an active context. Only the members json-gold's
 // expansion reads for the supported features are kept.
 type termDef struct {
-	id         string
-	typ        string
-	container  string
-	hasContext bool
-	ctx        *localCtx // when hasContext; its raw value may be null
-	protected  bool
-	prefix     bool // may be used as the prefix of a compact IRI
+	id        string
+	typ       string
+	container string
+	ctx       *localCtx // the scoped context, nil when there is none; its raw value may be null
+	protected bool
+	prefix    bool // may be used as the prefix of a compact IRI
 }
 
 // sameDefinition is json-gold's DeepCompareTermDef restricted to the members a supported
 // term definition has.
 func sameDefinition(a, b *termDef) bool {
-	if a.id != b.id || a.typ != b.typ || a.hasContext != b.hasContext || a.protected != b.protected ||
+	if a.id != b.id || a.typ != b.typ || (a.ctx == nil) != (b.ctx == nil) || a.protected != b.protected ||
 		a.container != b.container {
 		return false
 	}
@@ -286,15 +285,21 @@ func sameDefinition(a, b *termDef) bool {
 	return ld.DeepCompare(ra, rb, false)
 }
 
-// state is an immutable active context. Its transitions to the contexts derived from it
-// are cached in next, so that each combination of contexts is processed once.
-type state struct {
+// activeCtx is what an active context holds: a state, or a builder while context
+// processing makes one.
+type activeCtx struct {
 	terms        map[string]*termDef // a nil value is a term explicitly mapped to null
 	vocab        string
 	hasVocab     bool
 	hasProtected bool   // some term was protected (json-gold's len(protected) != 0)
 	prev         *state // the context before a type-scoped context, as json-gold keeps it
-	next         sync.Map
+}
+
+// state is an immutable active context. Its transitions to the contexts derived from it
+// are cached in next, so that each combination of contexts is processed once.
+type state struct {
+	activeCtx
+	next sync.Map
 }
 
 // transKey identifies a context processing call on a state.
@@ -322,26 +327,45 @@ func (s *state) hasContainer(key, container string) bool {
 // expandIRI is json-gold's (*ld.Context).ExpandIri outside context processing, with no
 // base IRI: a relative IRI stays as it is.
 func (s *state) expandIRI(v string, vocab bool) (string, error) {
+	return s.activeCtx.expandIRI(v, true, vocab, nil)
+}
+
+// expandIRI is json-gold's (*ld.Context).ExpandIri without a base IRI. During context
+// processing, pending defines a term of the context being processed that is used before
+// its turn; outside it, pending is nil and relative is set (a relative IRI stays as it
+// is).
+func (c *activeCtx) expandIRI(v string, relative, vocab bool, pending func(term string) error) (string, error) {
 	if isKeyword(v) {
 		return v, nil
 	}
 	if ignoredKeyword(v) {
 		return "", nil
 	}
+	if pending != nil {
+		if err := pending(v); err != nil {
+			return "", err
+		}
+	}
 	if vocab {
-		if td, ok := s.terms[v]; ok {
+		if td, ok := c.terms[v]; ok {
 			if td == nil {
 				return "", nil
 			}
 			return td.id, nil
 		}
 	}
+	useVocab := vocab && c.hasVocab
 	if i := strings.IndexByte(v, ':'); i > 0 {
 		prefix, suffix := v[:i], v[i+1:]
 		if prefix == "_" || strings.HasPrefix(suffix, "//") {
 			return v, nil
 		}
-		if td, ok := s.terms[prefix]; ok {
+		if pending != nil {
+			if err := pending(prefix); err != nil {
+				return "", err
+			}
+		}
+		if td, ok := c.terms[prefix]; ok {
 			if td == nil {
 				return "", errFallback // json-gold dereferences the null definition
 			}
@@ -349,14 +373,19 @@ func (s *state) expandIRI(v string, vocab bool) (string, error) {
 				return td.id + suffix, nil
 			}
 		}
-		if !(vocab && s.hasVocab) || ld.IsAbsoluteIri(v) {
+		// A relative IRI without vocabulary mapping is kept whatever it is, so the
+		// costly absolute test is skipped then.
+		if (relative && !useVocab) || ld.IsAbsoluteIri(v) {
 			return v, nil
 		}
 	}
-	if vocab && s.hasVocab {
-		return s.vocab + v, nil
+	if useVocab {
+		return c.vocab + v, nil
 	}
-	return v, nil
+	if relative || ld.IsAbsoluteIri(v) {
+		return v, nil
+	}
+	return "", errFallback // not an absolute IRI
 }
 
 // fastSnapshot is the fast path's view of one registry generation: the compiled context
@@ -376,7 +405,7 @@ type fastSnapshot struct {
 }
 
 func newFastSnapshot(gen uint64, docs map[string]*localCtx, div divergence) *fastSnapshot {
-	return &fastSnapshot{gen: gen, docs: docs, div: div, root: &state{terms: map[string]*termDef{}}}
+	return &fastSnapshot{gen: gen, docs: docs, div: div, root: &state{activeCtx: activeCtx{terms: map[string]*termDef{}}}}
 }
 
 func (f *fastSnapshot) full() bool { return f.states.Load() >= fastStateLimit.Load() }
@@ -411,23 +440,18 @@ func (f *fastSnapshot) apply(s *state, lc *localCtx, propagate, override bool) (
 
 // builder is an active context being made by context processing.
 type builder struct {
-	terms        map[string]*termDef
-	vocab        string
-	hasVocab     bool
-	hasProtected bool
-	prev         *state
+	activeCtx
 }
 
 func builderFrom(s *state) *builder {
-	terms := make(map[string]*termDef, len(s.terms)+8)
-	for k, v := range s.terms {
-		terms[k] = v
-	}
-	return &builder{terms: terms, vocab: s.vocab, hasVocab: s.hasVocab, hasProtected: s.hasProtected, prev: s.prev}
+	b := &builder{s.activeCtx}
+	b.terms = make(map[string]*termDef, len(s.terms)+8)
+	maps.Copy(b.terms, s.terms)
+	return b
 }
 
 func (b *builder) freeze() *state {
-	return &state{terms: b.terms, vocab: b.vocab, hasVocab: b.hasVocab, hasProtected: b.hasProtected, prev: b.prev}
+	return &state{activeCtx: b.activeCtx}
 }
 
 func (b *builder) empty() bool {
@@ -459,6 +483,8 @@ func (f *fastSnapshot) process(s *state, lc *localCtx, propagate, override bool)
 // processItems processes the entries of a local context into b (json-gold's loop over
 // the contexts of parse, step 3). A URL entry is processed in place, as json-gold's
 // recursive parse of the remote document with propagate true would process a copy.
+// items belong to a localCtx that is not bad (process and the URL case check it), so
+// every context definition among them is supported.
 func (f *fastSnapshot) processItems(b *builder, items []ctxItem, propagate, override bool, depth int) (*builder, error) {
 	var seen []string // json-gold's remote contexts of this call
 	for _, it := range items {
@@ -467,7 +493,7 @@ func (f *fastSnapshot) processItems(b *builder, items []ctxItem, propagate, over
 			if !override && b.hasProtected {
 				return nil, errFallback // invalid context nullification
 			}
-			nb := &builder{terms: map[string]*termDef{}}
+			nb := &builder{activeCtx{terms: map[string]*termDef{}}}
 			if !propagate {
 				nb.prev = b.freeze()
 			}
@@ -486,9 +512,6 @@ func (f *fastSnapshot) processItems(b *builder, items []ctxItem, propagate, over
 				return nil, err
 			}
 		case itemObject:
-			if it.obj.unsupported {
-				return nil, errFallback
-			}
 			p := &ctxProc{f: f, b: b, obj: it.obj, override: override, defined: make(map[string]bool, len(it.obj.termKeys)+1)}
 			if err := p.run(); err != nil {
 				return nil, err
@@ -622,9 +645,7 @@ func (p *ctxProc) define(term string) error {
 		def.typ = typ
 	}
 	def.container = rt.container
-	if rt.hasContext {
-		def.hasContext, def.ctx = true, rt.ctx
-	}
+	def.ctx = rt.ctx
 	if def.id == "@context" || def.id == "@preserve" {
 		return errFallback
 	}
@@ -654,57 +675,16 @@ func (f *fastSnapshot) noteIRI(s string) {
 // expandIRI is json-gold's ExpandIri during context processing: terms of the context
 // being processed are defined on first use.
 func (p *ctxProc) expandIRI(v string, relative, vocab bool) (string, error) {
-	if isKeyword(v) {
-		return v, nil
+	return p.b.expandIRI(v, relative, vocab, p.definePending)
+}
+
+// definePending defines term now when the context being processed defines it and has not
+// yet done so.
+func (p *ctxProc) definePending(term string) error {
+	if _, ok := p.obj.terms[term]; ok && !p.defined[term] {
+		return p.define(term)
 	}
-	if ignoredKeyword(v) {
-		return "", nil
-	}
-	if _, ok := p.obj.terms[v]; ok && !p.defined[v] {
-		if err := p.define(v); err != nil {
-			return "", err
-		}
-	}
-	if vocab {
-		if td, ok := p.b.terms[v]; ok {
-			if td == nil {
-				return "", nil
-			}
-			return td.id, nil
-		}
-	}
-	if i := strings.IndexByte(v, ':'); i > 0 {
-		prefix, suffix := v[:i], v[i+1:]
-		if prefix == "_" || strings.HasPrefix(suffix, "//") {
-			return v, nil
-		}
-		if _, ok := p.obj.terms[prefix]; ok && !p.defined[prefix] {
-			if err := p.define(prefix); err != nil {
-				return "", err
-			}
-		}
-		if td, ok := p.b.terms[prefix]; ok {
-			if td == nil {
-				return "", errFallback
-			}
-			if td.id != "" && td.prefix {
-				return td.id + suffix, nil
-			}
-		}
-		if ld.IsAbsoluteIri(v) {
-			return v, nil
-		}
-	}
-	if vocab && p.b.hasVocab {
-		return p.b.vocab + v, nil
-	}
-	if relative {
-		return v, nil
-	}
-	if !ld.IsAbsoluteIri(v) {
-		return "", errFallback // not an absolute IRI
-	}
-	return v, nil
+	return nil
 }
 
 // iriLikeTerm is json-gold's iriLikeTermPattern, (?::[^:])|/ : a term that looks like an

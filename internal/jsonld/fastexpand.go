@@ -203,7 +203,7 @@ func (x *fastExpander) expandMap(ac *state, ap string, elem map[string]any, top 
 			return nil, invalid("@type value must be a string or array of strings")
 		}
 		for _, t := range types {
-			if td := tsc.term(t); td != nil && td.hasContext {
+			if td := tsc.term(t); td != nil && td.ctx != nil {
 				if ac, err = x.f.apply(ac, td.ctx, false, false); err != nil {
 					return nil, err
 				}
@@ -236,13 +236,13 @@ func (x *fastExpander) expandMap(ac *state, ap string, elem map[string]any, top 
 			return nil, nil
 		}
 		if hasLanguage {
-			for _, v := range arrayify(rval) {
+			for _, v := range ld.Arrayify(rval) {
 				if _, ok := v.(string); !ok && !isEmptyObject(v) {
 					return nil, invalid("only strings may be language-tagged")
 				}
 			}
 		} else if hasType {
-			types := arrayify(typeValue)
+			types := ld.Arrayify(typeValue)
 			if !(len(types) == 1 && types[0] == "@json") {
 				for _, v := range types {
 					s, ok := v.(string)
@@ -329,7 +329,7 @@ func (x *fastExpander) expandObject(ac *state, ap, eap string, elem, result map[
 		// changes the term's own definition.
 		termCtx := ac
 		td := ac.term(key)
-		if td != nil && td.hasContext {
+		if td != nil && td.ctx != nil {
 			if termCtx, err = x.f.apply(ac, td.ctx, true, true); err != nil {
 				return err
 			}
@@ -354,7 +354,7 @@ func (x *fastExpander) expandObject(ac *state, ap, eap string, elem, result map[
 			container = td.container
 		}
 		if container == "@list" {
-			if m, ok := ev.(map[string]any); !ok || !hasMember(m, "@list") {
+			if !ld.IsList(ev) {
 				if l, ok := ev.([]any); ok {
 					ev = map[string]any{"@list": l}
 				} else {
@@ -363,10 +363,10 @@ func (x *fastExpander) expandObject(ac *state, ap, eap string, elem, result map[
 			}
 		}
 		if container == "@graph" {
-			items := arrayify(ev)
+			items := ld.Arrayify(ev)
 			wrapped := make([]any, 0, len(items))
 			for _, item := range items {
-				wrapped = append(wrapped, map[string]any{"@graph": arrayify(item)})
+				wrapped = append(wrapped, map[string]any{"@graph": ld.Arrayify(item)})
 			}
 			ev = wrapped
 		}
@@ -408,12 +408,6 @@ func containerKept(td, inner *termDef) bool {
 	return outer == in || (outer == "@graph" && in == "")
 }
 
-// hasMember reports whether m has the member k.
-func hasMember(m map[string]any, k string) bool {
-	_, ok := m[k]
-	return ok
-}
-
 // keyword handles a member whose name expands to a keyword (json-gold's step 7.4).
 func (x *fastExpander) keyword(ac *state, ap, eap, ep string, value any, result map[string]any, inputType string, tsc *state) error {
 	if eap == "@reverse" {
@@ -439,9 +433,9 @@ func (x *fastExpander) keyword(ac *state, ap, eap, ep string, value any, result 
 		if err != nil {
 			return err
 		}
-		included := arrayify(ev)
+		included := ld.Arrayify(ev)
 		for _, v := range included {
-			if !isSubject(v) {
+			if !ld.IsSubject(v) {
 				return invalid("values of @included must expand to node objects")
 			}
 		}
@@ -475,7 +469,7 @@ func (x *fastExpander) keyword(ac *state, ap, eap, ep string, value any, result 
 				return err
 			}
 			if exists {
-				result["@type"] = append(arrayify(result["@type"]), e)
+				result["@type"] = append(ld.Arrayify(result["@type"]), e)
 			} else {
 				result["@type"] = e
 			}
@@ -487,7 +481,7 @@ func (x *fastExpander) keyword(ac *state, ap, eap, ep string, value any, result 
 		if err != nil {
 			return err
 		}
-		result["@graph"] = arrayify(ev)
+		result["@graph"] = ld.Arrayify(ev)
 	case "@value":
 		if inputType != "@json" {
 			switch value.(type) {
@@ -522,7 +516,7 @@ func (x *fastExpander) keyword(ac *state, ap, eap, ep string, value any, result 
 			// what follows depends on the rest of the pipeline.
 			return errFallback
 		}
-		result["@list"] = arrayify(ev)
+		result["@list"] = ld.Arrayify(ev)
 	default:
 		// "@set" (json-gold ignores errors inside it), "@reverse", "@nest", and
 		// keywords json-gold drops or keeps for framing.
@@ -552,31 +546,7 @@ func expandValue(ac *state, ap string, value any) (any, error) {
 	return map[string]any{"@value": value}, nil
 }
 
-// arrayify is json-gold's Arrayify: v itself when it is an array, else a one-item array.
-func arrayify(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	return []any{v}
-}
-
 func isEmptyObject(v any) bool {
 	m, ok := v.(map[string]any)
 	return ok && len(m) == 0
-}
-
-// isSubject is json-gold's IsSubject: a node object that is not a mere reference.
-func isSubject(v any) bool {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return false
-	}
-	_, hasValue := m["@value"]
-	_, hasSet := m["@set"]
-	_, hasList := m["@list"]
-	if hasValue || hasSet || hasList {
-		return false
-	}
-	_, hasID := m["@id"]
-	return len(m) > 1 || !hasID
 }

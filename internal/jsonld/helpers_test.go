@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -19,34 +18,6 @@ import (
 const examplesContextURL = "https://www.w3.org/ns/credentials/examples/v2"
 
 var examplesContext = []byte(`{"@context":{"@vocab":"https://www.w3.org/ns/credentials/examples#"}}`)
-
-// vectorsDir returns the published test vectors folder, skipping the test when it is
-// missing (a fresh clone) unless CI is set.
-func vectorsDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("test vectors missing at %s (CI must have them): %v", dir, err)
-		}
-		t.Skipf("test vectors not found at %s; skipping (they live next to the repository, see DESIGN.md §8)", dir)
-	}
-	return dir
-}
-
-// optionalVectorsDir is vectorsDir for tests that can run without the vectors: it
-// reports false instead of skipping (and still fails under CI).
-func optionalVectorsDir(t testing.TB) (string, bool) {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("test vectors missing at %s (CI must have them): %v", dir, err)
-		}
-		return "", false
-	}
-	return dir, true
-}
 
 var (
 	sharedRegOnce sync.Once

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/trustbloc/did-go/doc/ld/context/embed"
@@ -82,6 +83,15 @@ func manyContexts(n int) string {
 	var items []string
 	for range n {
 		items = append(items, `{"@context": "https://www.w3.org/ns/credentials/examples/v2", "name": "x"}`)
+	}
+	return doc(ctxV2AndEx, `"credentialSubject": [`+strings.Join(items, ",")+`]`)
+}
+
+// anonymousSubjects returns a credential with n subjects, each a blank node.
+func anonymousSubjects(n int) string {
+	var items []string
+	for i := range n {
+		items = append(items, fmt.Sprintf(`{"n": %d}`, i))
 	}
 	return doc(ctxV2AndEx, `"credentialSubject": [`+strings.Join(items, ",")+`]`)
 }
@@ -163,6 +173,20 @@ func rejectCases() []rejectCase {
 		{"civitas term without civitas context", doc(ctxV2, `"credentialSubject": {"id": "did:example:s", "type": "Member", "role": "x"}`), Limits{}, ErrInvalid, false},
 		{"civitas scoped term outside its scope", `{"@context": ["https://www.w3.org/ns/credentials/v2", "https://civitas.network/contexts/v1"], "type": "VerifiableCredential", "credentialSubject": {"id": "did:example:s", "from": "2025-01-01"}}`, Limits{}, ErrInvalid, false},
 		{"duplicate context url", doc(`["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/v2"]`, ""), Limits{}, ErrInvalid, true},
+		// DESIGN §5: a context swapped, added or remote is refused by exact URL, before
+		// any expansion or canonicalization work.
+		{"context url over http", doc(`"http://www.w3.org/ns/credentials/v2"`, ""), Limits{}, ErrUnknownContext, false},
+		{"context url with a fragment", doc(`"https://www.w3.org/ns/credentials/v2#x"`, ""), Limits{}, ErrUnknownContext, false},
+		{"context url with trailing space", doc(`"https://www.w3.org/ns/credentials/v2 "`, ""), Limits{}, ErrUnknownContext, false},
+		{"context named by its document url", doc(`["https://www.w3.org/ns/credentials/v2", "https://w3c-ccg.github.io/security-vocab/contexts/security-v1.jsonld"]`, ""), Limits{}, ErrUnknownContext, false},
+		{"unknown context added after known ones", doc(`["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2", "https://evil.example/c"]`, ""), Limits{}, ErrUnknownContext, false},
+		{"unknown context on a poison graph", strings.Replace(cliqueDoc(10), ctxV2AndEx, `["https://www.w3.org/ns/credentials/v2", "https://evil.example/c"]`, 1), Limits{}, ErrUnknownContext, false},
+		{"context key in upper case", `{"@CONTEXT": "https://evil.example/c", ` + minimalBody + `}`, Limits{}, ErrInvalid, false},
+		{"nested context key in mixed case", doc(ctxV2AndEx, `"credentialSubject": {"@Context": "https://evil.example/c", "name": "x"}`), Limits{}, ErrInvalid, false},
+		// DESIGN §5: canonicalization bombs, at the default limits.
+		{"blank-node-heavy graph", anonymousSubjects(DefaultMaxBlankNodes + 1), Limits{}, ErrLimit, false},
+		{"more json values than the default", doc(ctxV2AndEx, `"credentialSubject": {"list": [`+strings.Repeat(`1,`, DefaultMaxNodes)+`1]}`), Limits{}, ErrLimit, false},
+		{"more quads than the default", doc(ctxV2AndEx, `"credentialSubject": {"list": [`+distinctStrings(DefaultMaxQuads+100)+`]}`), Limits{}, ErrLimit, false},
 	}
 }
 
@@ -243,6 +267,43 @@ func TestCanonicalizeContextCanceled(t *testing.T) {
 	m := parseJSON(t, []byte(doc(ctxV2AndEx, "")))
 	if _, err := r.Canonicalize(ctx, m, Limits{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
+	}
+}
+
+// countdownContext is a context that ends (context.Canceled) once Err has been asked n
+// times: a deadline that passes while the work runs, without a clock.
+type countdownContext struct {
+	context.Context
+	left atomic.Int64
+}
+
+func (c *countdownContext) Err() error {
+	if c.left.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestCanonicalizeTimeBound checks the time bound of DESIGN §5: a poison graph given a
+// work budget far too large to finish stops with the context's error once the context
+// ends during canonicalization.
+func TestCanonicalizeTimeBound(t *testing.T) {
+	r := testRegistry(t)
+	for _, tc := range []struct {
+		name string
+		doc  string
+	}{
+		{"poison tree", treeDoc(6)},
+		{"poison clique", cliqueDoc(10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := &countdownContext{Context: context.Background()}
+			ctx.left.Store(50) // ends well inside Hash N-Degree Quads (checked every 64 units)
+			_, err := r.Canonicalize(ctx, parseJSON(t, []byte(tc.doc)), Limits{MaxWork: 1 << 40})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v, want context.Canceled", err)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -270,12 +271,8 @@ func presentationOracle(t testing.TB, r *Registry, vp map[string]any) []byte {
 	if !ok {
 		t.Fatalf("oracle: no verifiableCredential member")
 	}
-	rest := make(map[string]any, len(vp))
-	for k, v := range vp {
-		if k != "verifiableCredential" {
-			rest[k] = v
-		}
-	}
+	rest := maps.Clone(vp)
+	delete(rest, "verifiableCredential")
 	var all []rdfc.Quad
 	rename := func(q []rdfc.Quad, prefix string, graph *rdfc.Term) []rdfc.Quad {
 		out := make([]rdfc.Quad, 0, len(q))
@@ -308,11 +305,7 @@ func presentationOracle(t testing.TB, r *Registry, vp map[string]any) []byte {
 		t.Fatalf("oracle: the presentation has no type VerifiablePresentation")
 	}
 	all = append(all, head...)
-	items, ok := creds.([]any)
-	if !ok {
-		items = []any{creds}
-	}
-	for i, c := range items {
+	for i, c := range ld.Arrayify(creds) {
 		m, ok := c.(map[string]any)
 		if !ok {
 			t.Fatalf("oracle: credential %d is not an object", i)

@@ -8,13 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/civitas-net/civitas/internal/testvectors"
 )
 
 // TestVectorsEddsaRdfc2022 checks the published eddsa-rdfc-2022 vectors: the canonical
 // N-Quads of the unsigned credential and of the proof configuration, byte for byte, and
 // their SHA-256 hashes.
 func TestVectorsEddsaRdfc2022(t *testing.T) {
-	dir := filepath.Join(vectorsDir(t), "eddsa-rdfc-2022")
+	dir := testvectors.Dir(t, "eddsa-rdfc-2022")
 	r := testRegistry(t)
 	read := func(name string) string {
 		b, err := os.ReadFile(filepath.Join(dir, name))

@@ -473,43 +473,60 @@ func (s *scanner) hex4() (rune, error) {
 }
 
 func (s *scanner) number() error {
-	d := s.data
-	if s.pos < len(d) && d[s.pos] == '-' {
-		s.pos++
-	}
-	switch {
-	case s.pos < len(d) && d[s.pos] == '0':
-		s.pos++
-	case s.pos < len(d) && d[s.pos] >= '1' && d[s.pos] <= '9':
-		s.digits()
-	default:
-		return s.errorf("invalid number")
-	}
-	if s.pos < len(d) && d[s.pos] == '.' {
-		s.pos++
-		if s.digits() == 0 {
-			return s.errorf("invalid number fraction")
-		}
-	}
-	if s.pos < len(d) && (d[s.pos] == 'e' || d[s.pos] == 'E') {
-		s.pos++
-		if s.pos < len(d) && (d[s.pos] == '+' || d[s.pos] == '-') {
-			s.pos++
-		}
-		if s.digits() == 0 {
-			return s.errorf("invalid number exponent")
-		}
+	end, problem := scanNumber(s.data, s.pos)
+	s.pos = end
+	if problem != "" {
+		return s.errorf("%s", problem)
 	}
 	return nil
 }
 
-func (s *scanner) digits() int {
-	n := 0
-	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
-		s.pos++
-		n++
+// ValidNumber reports whether s is exactly one JSON number (RFC 8259 §6): the grammar
+// Check applies, for numbers that reach a caller as text (json.Number).
+func ValidNumber(s string) bool {
+	end, problem := scanNumber(s, 0)
+	return problem == "" && end == len(s)
+}
+
+// scanNumber reads the JSON number starting at d[i]. It returns the index after it, or
+// the index where the grammar fails and what is wrong there.
+func scanNumber[T string | []byte](d T, i int) (int, string) {
+	if i < len(d) && d[i] == '-' {
+		i++
 	}
-	return n
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		i = skipDigits(d, i)
+	default:
+		return i, "invalid number"
+	}
+	if i < len(d) && d[i] == '.' {
+		start := i + 1
+		if i = skipDigits(d, start); i == start {
+			return i, "invalid number fraction"
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		start := i
+		if i = skipDigits(d, start); i == start {
+			return i, "invalid number exponent"
+		}
+	}
+	return i, ""
+}
+
+// skipDigits returns the index of the first byte at or after i that is not a digit.
+func skipDigits[T string | []byte](d T, i int) int {
+	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // linearNames is the number of member names an object may have before duplicate

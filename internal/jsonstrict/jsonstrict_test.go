@@ -69,6 +69,12 @@ func TestCheckRejects(t *testing.T) {
 		{"kelvin sign", `{"k":1,"\u212a":2}`, Limits{}, ErrDuplicateKey},
 		{"duplicate in large object", many(100, false)[:len(many(100, false))-1] + `,"k3":0}`, Limits{}, ErrDuplicateKey},
 		{"case variant in large object", many(100, true), Limits{}, ErrDuplicateKey},
+		{"case variant escaped", `{"id":1,"\u0049D":2}`, Limits{}, ErrDuplicateKey},
+		{"case variant nested", `{"a":{"type":1,"Type":2}}`, Limits{}, ErrDuplicateKey},
+		{"case variant of a keyword", `{"@context":"x","@Context":"y"}`, Limits{}, ErrDuplicateKey},
+		{"long s folds to s", `{"s":1,"\u017f":2}`, Limits{}, ErrDuplicateKey},
+		{"non-ascii case variant", `{"é":1,"É":2}`, Limits{}, ErrDuplicateKey},
+		{"duplicate by surrogate pair", `{"😀":1,"\ud83d\ude00":2}`, Limits{}, ErrDuplicateKey},
 		{"too large", `"aaaaaaaaaa"`, Limits{MaxBytes: 5}, ErrTooLarge},
 		{"too many keys", `{"a":{"b":{"c":1}}}`, Limits{MaxKeys: 2}, ErrTooLarge},
 		{"too deep", strings.Repeat("[", 10) + strings.Repeat("]", 10), Limits{MaxDepth: 9}, ErrTooDeep},
@@ -116,6 +122,33 @@ func TestUnmarshalUsesNumber(t *testing.T) {
 	}
 	if err := Unmarshal([]byte(`{"n":1,"n":2}`), &v, Limits{}); !errors.Is(err, ErrDuplicateKey) {
 		t.Fatalf("Unmarshal duplicate = %v", err)
+	}
+}
+
+// TestUnmarshalStructCaseTricks covers the attack the case rule exists for: encoding/json
+// fills a struct field from a member whose name matches it in any letter case (Unicode
+// folding included), the last one winning, so {"id":…,"ID":…} could carry a second value
+// past a reader that looked at the first. Unmarshal refuses such input before decoding.
+func TestUnmarshalStructCaseTricks(t *testing.T) {
+	type target struct {
+		ID     string `json:"id"`
+		Kind   string `json:"kind"`
+		Status string `json:"status"`
+	}
+	for _, tc := range []struct{ name, in string }{
+		{"exact duplicate", `{"id":"a","id":"b"}`},
+		{"upper case", `{"id":"a","ID":"b"}`},
+		{"escaped upper case", `{"id":"a","\u0049\u0044":"b"}`},
+		{"kelvin sign for k", `{"kind":"a","\u212aind":"b"}`},
+		{"long s for s", `{"status":"a","\u017ftatus":"b"}`},
+		{"mixed case among other members", `{"kind":"a","id":"x","Id":"y"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var v target
+			if err := Unmarshal([]byte(tc.in), &v, Limits{}); !errors.Is(err, ErrDuplicateKey) {
+				t.Fatalf("Unmarshal(%s) = %v (value %+v), want ErrDuplicateKey", tc.in, err, v)
+			}
+		})
 	}
 }
 
@@ -177,6 +210,20 @@ func TestLargeObjectIsLinear(t *testing.T) {
 	}
 }
 
+func TestValidNumber(t *testing.T) {
+	for _, s := range []string{"0", "-0", "7", "-12", "1.5", "0.0", "1e5", "1E+5", "-2.5e-3", "12345678901234567890"} {
+		if !ValidNumber(s) {
+			t.Errorf("ValidNumber(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"", "-", "+1", "01", "-01", "1.", ".5", "1e", "1e+", "0x10", "1_000", "Inf", "NaN",
+		" 1", "1 ", "1.5.5", "1e5e5", "--1", "1f"} {
+		if ValidNumber(s) {
+			t.Errorf("ValidNumber(%q) = true", s)
+		}
+	}
+}
+
 func FuzzCheck(f *testing.F) {
 	for _, s := range []string{`{"a":1}`, `[1,"x",{"b":null}]`, `{"a":1,"A":2}`, `"\ud83d\ude00"`, `-1.5e3`} {
 		f.Add([]byte(s))
@@ -187,8 +234,14 @@ func FuzzCheck(f *testing.F) {
 		if (err == nil) != (derr == nil) {
 			t.Fatalf("Check = %v but Decode = %v", err, derr)
 		}
+		if ValidNumber(string(data)) && (err != nil || got != json.Number(data)) {
+			t.Fatalf("ValidNumber(%q) but Check = %v, Decode = %#v", data, err, got)
+		}
 		if err != nil {
 			return
+		}
+		if n, ok := got.(json.Number); ok && string(n) == string(data) && !ValidNumber(string(data)) {
+			t.Fatalf("Check accepts the number %q but ValidNumber does not", data)
 		}
 		// Whatever Check accepts, encoding/json must accept too, with the same value.
 		if !json.Valid(data) {

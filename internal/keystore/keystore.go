@@ -251,10 +251,7 @@ func OpenWithPassphrase(passphrase, sealed, ad []byte) ([]byte, error) {
 	if len(payload) < Overhead {
 		return nil, ErrDecrypt // no need to spend a derivation on it
 	}
-	if len(passphrase) == 0 {
-		return nil, ErrEmptySecret
-	}
-	key, err := DeriveKey(passphrase, h[10:10+SaltSize], p)
+	key, err := DeriveKey(passphrase, h[10:10+SaltSize], p) // an empty passphrase is ErrEmptySecret
 	if err != nil {
 		return nil, err
 	}

@@ -3,8 +3,10 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -267,6 +269,52 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s %s: got %d %s, want %d %s: %s", tc.method, tc.path, r.status, r.code(), tc.status, tc.code, r.raw)
 		}
 	}
+}
+
+// TestOversizedBodies: every route that reads a body refuses one over the limit with
+// 413 body_too_large, before looking at anything else, and stores and audits nothing.
+func TestOversizedBodies(t *testing.T) {
+	e := newEnv(t)
+	big := strings.Repeat("a", httpapi.DefaultBodyLimit)
+	node := "/nodes/" + url.PathEscape(alfama)
+	for _, tc := range []struct {
+		path, contentType, authorization, body string
+	}{
+		{"/credentials/issue", "application/json", "Bearer " + e.admin, `{"credential":{"x":"` + big + `"}}`},
+		{"/credentials/verify", "application/json", "", `{"verifiableCredential":"` + big + `"}`},
+		{"/admin/members", "application/json", "Bearer " + e.admin, `{"id":"did:example:x","name":"` + big + `"}`},
+		{node + "/enroll", "application/json", "", `{"did":"did:key:z","code":"` + big + `"}`},
+		{node + "/checkins", "application/json", "CivitasNode x", `{"entries":"` + big + `"}`},
+		{"/oid4vci/token", "application/x-www-form-urlencoded", "", "grant_type=" + big},
+		{"/oid4vci/credential", "application/json", "Bearer x", `{"proof":"` + big + `"}`},
+	} {
+		seq, stored := e.auditHead(), e.credentialCount()
+		req, err := http.NewRequest("POST", e.srv.URL+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", tc.contentType)
+		if tc.authorization != "" {
+			req.Header.Set("Authorization", tc.authorization)
+		}
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p httpapi.Problem
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 413 || p.Code != "body_too_large" {
+			t.Errorf("POST %s: %d %+v %v, want 413 body_too_large", tc.path, resp.StatusCode, p, err)
+		}
+		if e.auditHead() != seq || e.credentialCount() != stored {
+			t.Errorf("POST %s: an oversized request was stored or audited", tc.path)
+		}
+	}
+	if _, err := e.st.Member(context.Background(), "did:example:x"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("member of an oversized request: %v", err)
+	}
+	e.nodeUnknown(alfama)
 }
 
 // TestApprovals: a residency needs two distinct approvals by stewards of its node.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"github.com/civitas-net/civitas/did"
 	"github.com/civitas-net/civitas/internal/keystore"
 	"github.com/civitas-net/civitas/issuer"
+	"github.com/civitas-net/civitas/issuer/httpapi"
 	"github.com/civitas-net/civitas/issuer/store"
 	"github.com/civitas-net/civitas/keys"
 	"github.com/civitas-net/civitas/schemas"
@@ -297,6 +299,57 @@ func TestWholeDoor(t *testing.T) {
 	}
 }
 
+// wantAudited checks that exactly one audit entry, of action, was written since the
+// audit head was at seq (none at all when action is "").
+func (e *env) wantAudited(name string, seq int64, action string) {
+	e.t.Helper()
+	switch {
+	case action == "" && e.auditHead() != seq:
+		e.t.Fatalf("%s: a refused request wrote to the audit log: %+v", name, e.lastAudit())
+	case action != "" && (e.auditHead() != seq+1 || e.lastAudit().Action != action):
+		e.t.Fatalf("%s: no %s audit entry (head %d, was %d)", name, action, e.auditHead(), seq)
+	}
+}
+
+// wantRefused checks a refused request's status and problem code, and its audit entry
+// as wantAudited does.
+func (e *env) wantRefused(name string, r response, seq int64, status int, code, action string) {
+	e.t.Helper()
+	if r.status != status || r.code() != code {
+		e.t.Fatalf("%s: %d %s, want %d %s", name, r.status, r.raw, status, code)
+	}
+	e.wantAudited(name, seq, action)
+}
+
+// nodeDID returns the DID a node enrolled with ("" before), failing when the node is
+// not registered.
+func (e *env) nodeDID(id string) string {
+	e.t.Helper()
+	n, err := e.st.Node(context.Background(), id)
+	if err != nil {
+		e.t.Fatalf("node %s: %v", id, err)
+	}
+	return n.DID
+}
+
+// nodeUnknown checks that no node id is registered.
+func (e *env) nodeUnknown(id string) {
+	e.t.Helper()
+	if _, err := e.st.Node(context.Background(), id); !errors.Is(err, store.ErrNotFound) {
+		e.t.Fatalf("node %s: %v, want it unknown", id, err)
+	}
+}
+
+// checkInCount counts the check-ins stored for a node.
+func (e *env) checkInCount(nodeID string) int {
+	e.t.Helper()
+	cs, err := e.st.CheckIns(context.Background(), store.CheckInFilter{NodeID: nodeID, Limit: 1000})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(cs)
+}
+
 // TestNodeRequestsAuthenticated plays a node by hand: an enrollment code works once,
 // node endpoints take only requests signed by the enrolled key for their own URL, and
 // uploaded entries must be signed by that key and continue the issuer's copy.
@@ -314,6 +367,7 @@ func TestNodeRequestsAuthenticated(t *testing.T) {
 	mine, _ := keys.Generate(keys.Ed25519)
 	other, _ := keys.Generate(keys.Ed25519)
 	mineDID, _ := did.KeyDID(mine.Public())
+	otherDID, _ := did.KeyDID(other.Public())
 	mineKID, _ := did.KeyURL(mine.Public())
 	otherKID, _ := did.KeyURL(other.Public())
 	sign := func(key crypto.Signer, kid, method, p string, at time.Time) string {
@@ -325,11 +379,46 @@ func TestNodeRequestsAuthenticated(t *testing.T) {
 	}
 	head := path + "/checkins/head"
 
+	// A steward of another node gets no bundle: no enrollment code is renewed, no node
+	// registered, and the refusal is audited.
+	gracaSteward, alfamaSteward := e.token("graca steward", store.RoleSteward, graca), e.token("alfama steward", store.RoleSteward, alfama)
+	seq := e.auditHead()
+	e.wantRefused("steward of another node", e.do("GET", "/admin/nodes/"+url.PathEscape(alfama)+"/bundle", gracaSteward, nil),
+		seq, 403, "forbidden", "auth.forbidden")
+	seq = e.auditHead()
+	e.wantRefused("steward of another, new node", e.do("GET", "/admin/nodes/"+url.PathEscape(graca)+"/bundle", alfamaSteward, nil),
+		seq, 403, "forbidden", "auth.forbidden")
+	e.nodeUnknown(graca)
+
+	seq = e.auditHead()
 	e.must(401, e.doAuth("GET", head, sign(mine, mineKID, "GET", head, e.clock.now()), nil))
+	e.wantAudited("request before enrollment", seq, "auth.denied")
+	seq = e.auditHead()
 	e.must(401, e.do("POST", path+"/enroll", "", map[string]any{"did": mineDID, "code": "guess"}))
+	e.wantAudited("wrong enrollment code", seq, "auth.denied")
+	if d := e.nodeDID(alfama); d != "" {
+		t.Fatalf("enrolled %s with a wrong code", d)
+	}
+	seq = e.auditHead()
+	e.wantRefused("enrollment of an unknown node", e.do("POST", "/nodes/"+url.PathEscape(graca)+"/enroll", "", map[string]any{"did": mineDID, "code": b.Enrollment.Code}),
+		seq, 401, "unauthorized", "auth.denied")
+	e.nodeUnknown(graca)
+	seq = e.auditHead()
 	e.must(400, e.do("POST", path+"/enroll", "", map[string]any{"did": "https://not.a.did", "code": b.Enrollment.Code}))
+	e.wantAudited("enrollment with no did:key", seq, "")
 	e.must(204, e.do("POST", path+"/enroll", "", map[string]any{"did": mineDID, "code": b.Enrollment.Code}))
+	seq = e.auditHead()
 	e.must(401, e.do("POST", path+"/enroll", "", map[string]any{"did": mineDID, "code": b.Enrollment.Code}))
+	e.wantAudited("used enrollment code", seq, "auth.denied")
+	seq = e.auditHead()
+	e.wantRefused("used enrollment code, another DID", e.do("POST", path+"/enroll", "", map[string]any{"did": otherDID, "code": b.Enrollment.Code}),
+		seq, 401, "unauthorized", "auth.denied")
+	if d := e.nodeDID(alfama); d != mineDID {
+		t.Fatalf("the node's DID became %s", d)
+	}
+
+	// Refusals are audited at most 20 a second: start a new one.
+	e.clock.advance(time.Second)
 
 	for name, auth := range map[string]string{
 		"none":          "",
@@ -341,9 +430,11 @@ func TestNodeRequestsAuthenticated(t *testing.T) {
 		"garbage":       node.AuthScheme + " not.a.jws",
 		"other node ID": sign(mine, mineKID, "GET", "/nodes/"+url.PathEscape(graca)+"/checkins/head", e.clock.now()),
 	} {
+		seq := e.auditHead()
 		if r := e.doAuth("GET", head, auth, nil); r.status != 401 || r.code() != "unauthorized" {
 			t.Fatalf("%s: %d %s", name, r.status, r.raw)
 		}
+		e.wantAudited(name, seq, "auth.denied")
 	}
 	r := e.must(200, e.doAuth("GET", head, sign(mine, mineKID, "GET", head, e.clock.now()), nil))
 	if r.body["seq"] != 0.0 {
@@ -366,25 +457,45 @@ func TestNodeRequestsAuthenticated(t *testing.T) {
 	upload := func(entries any) response {
 		return e.doAuth("POST", path+"/checkins", sign(mine, mineKID, "POST", path+"/checkins", e.clock.now()), map[string]any{"entries": entries})
 	}
+	e.clock.advance(time.Second)
+	good := ledger(mine, 3)
+	seq = e.auditHead()
+	e.wantRefused("upload signed by another key", e.doAuth("POST", path+"/checkins", sign(other, otherKID, "POST", path+"/checkins", e.clock.now()), map[string]any{"entries": good}),
+		seq, 401, "unauthorized", "auth.denied")
+	seq = e.auditHead()
+	e.wantRefused("oversized upload", e.doAuth("POST", path+"/checkins", sign(mine, mineKID, "POST", path+"/checkins", e.clock.now()),
+		`{"entries":"`+strings.Repeat("a", httpapi.DefaultBodyLimit)+`"}`), seq, 413, "body_too_large", "")
+	seq = e.auditHead()
 	if r := upload(ledger(other, 2)); r.status != 400 || r.code() != "malformed_request" {
 		t.Fatalf("entries signed by another key: %d %s", r.status, r.raw)
 	}
-	good := ledger(mine, 3)
+	e.wantAudited("entries signed by another key", seq, "node.sync-refused")
 	tampered := slices.Clone(good)
 	tampered[1].Decision = node.Refused
+	seq = e.auditHead()
 	if r := upload(tampered); r.status != 400 {
 		t.Fatalf("tampered entries: %d %s", r.status, r.raw)
 	}
+	e.wantAudited("tampered entries", seq, "node.sync-refused")
+	seq = e.auditHead()
 	if r := upload(good[1:]); r.status != 409 {
 		t.Fatalf("entries not continuing the issuer's copy: %d %s", r.status, r.raw)
 	}
+	e.wantAudited("entries not continuing the issuer's copy", seq, "")
 	e.must(400, upload([]any{}))
+	if n := e.checkInCount(alfama); n != 0 {
+		t.Fatalf("refused uploads stored %d check-ins", n)
+	}
 	r = e.must(200, upload(good))
 	if r.body["stored"] != 3.0 || r.body["lastSeq"] != 3.0 {
 		t.Fatalf("upload: %s", r.raw)
 	}
 	if r = e.must(200, upload(good[1:])); r.body["stored"] != 0.0 {
 		t.Fatalf("upload again: %s", r.raw)
+	}
+	// With nothing new, lastSeq is still the issuer's head, not the upload's end.
+	if r = e.must(200, upload(good[:1])); r.body["stored"] != 0.0 || r.body["lastSeq"] != 3.0 {
+		t.Fatalf("upload of the first entry again: %s", r.raw)
 	}
 	if n := len(e.must(200, e.do("GET", "/admin/checkins", e.admin, nil)).body["checkIns"].([]any)); n != 3 {
 		t.Fatalf("%d check-ins stored", n)

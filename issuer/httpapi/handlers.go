@@ -23,14 +23,8 @@ import (
 // object, no duplicate keys, no unknown fields. It writes the problem and returns false
 // on failure.
 func (a *api) decode(c *gin.Context, v any) bool {
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			a.fail(c, &issuer.Error{Code: issuer.CodeBodyTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", a.bodyLimit)})
-			return false
-		}
-		a.fail(c, &issuer.Error{Code: issuer.CodeMalformedRequest, Message: "could not read the request body"})
+	body, ok := a.readBody(c)
+	if !ok {
 		return false
 	}
 	if err := jsonstrict.Check(body, jsonstrict.Limits{MaxBytes: int(a.bodyLimit)}); err != nil {
@@ -44,6 +38,27 @@ func (a *api) decode(c *gin.Context, v any) bool {
 		a.fail(c, &issuer.Error{Code: issuer.CodeMalformedRequest, Message: "request body: " + err.Error()})
 		return false
 	}
+	return true
+}
+
+// readBody reads the (already size-limited) body. It writes the problem and returns
+// false on failure.
+func (a *api) readBody(c *gin.Context) ([]byte, bool) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil && !a.tooLarge(c, err) {
+		a.fail(c, &issuer.Error{Code: issuer.CodeMalformedRequest, Message: "could not read the request body"})
+	}
+	return body, err == nil
+}
+
+// tooLarge reports whether err is limitBody's, having written the body_too_large
+// problem for it.
+func (a *api) tooLarge(c *gin.Context, err error) bool {
+	var tooBig *http.MaxBytesError
+	if !errors.As(err, &tooBig) {
+		return false
+	}
+	a.fail(c, &issuer.Error{Code: issuer.CodeBodyTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", a.bodyLimit)})
 	return true
 }
 

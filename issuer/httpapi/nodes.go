@@ -1,13 +1,10 @@
 package httpapi
 
 import (
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/civitas-net/civitas/issuer"
 	"github.com/civitas-net/civitas/issuer/store"
 )
 
@@ -97,14 +94,8 @@ func (a *api) checkInHead(c *gin.Context) {
 }
 
 func (a *api) uploadCheckIns(c *gin.Context) {
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			a.fail(c, &issuer.Error{Code: issuer.CodeBodyTooLarge, Message: "the request body is too large"})
-			return
-		}
-		a.fail(c, &issuer.Error{Code: issuer.CodeMalformedRequest, Message: "could not read the body"})
+	body, ok := a.readBody(c)
+	if !ok {
 		return
 	}
 	res, err := a.svc.UploadCheckIns(c.Request.Context(), c.Param("id"), c.GetHeader("Authorization"), c.Request.Method, a.publicRequestURL(c), body)

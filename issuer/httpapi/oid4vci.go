@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -92,9 +91,7 @@ func (a *api) token(c *gin.Context) {
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			a.fail(c, &issuer.Error{Code: issuer.CodeBodyTooLarge, Message: "the request body is too large"})
+		if a.tooLarge(c, err) {
 			return
 		}
 		oauthFail(c, &issuer.OAuthError{Code: "invalid_request", Description: "the form is malformed", Status: http.StatusBadRequest})
@@ -122,9 +119,7 @@ func (a *api) nonce(c *gin.Context) {
 func (a *api) credential(c *gin.Context) {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			a.fail(c, &issuer.Error{Code: issuer.CodeBodyTooLarge, Message: "the request body is too large"})
+		if a.tooLarge(c, err) {
 			return
 		}
 		oauthFail(c, &issuer.OAuthError{Code: "invalid_credential_request", Description: "could not read the body", Status: http.StatusBadRequest})

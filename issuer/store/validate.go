@@ -53,6 +53,12 @@ func ValidText(ss ...string) bool {
 	return true
 }
 
+// ValidPeriod reports whether [from, to) is a period a report can cover: two usable
+// times (ValidTime), from before to.
+func ValidPeriod(from, to time.Time) bool {
+	return ValidTime(from) && ValidTime(to) && from.Before(to)
+}
+
 // ValidPurpose reports whether p is a status purpose the store keeps lists for.
 func ValidPurpose(p string) bool {
 	return p == PurposeRevocation || p == PurposeSuspension
@@ -102,7 +108,7 @@ func (t Token) Validate() error {
 		return invalid("token ID is empty")
 	case !ValidText(t.ID, t.Name) || !ValidText(t.Nodes...):
 		return invalid("token fields are not valid text")
-	case len(t.Hash) != 32:
+	case !ValidHash(t.Hash):
 		return invalid("token %q: hash is %d bytes, want 32 (SHA-256)", t.ID, len(t.Hash))
 	case t.Role != RoleAdmin && t.Role != RoleSteward && t.Role != RoleBadgeIssuer:
 		return invalid("token %q: unknown role %q", t.ID, t.Role)
@@ -386,6 +392,20 @@ func (c CheckIn) Validate() error {
 	return nil
 }
 
+// Validate checks a check-in filter: text the store can hold, a usable Since when it
+// is set, and an AfterSeq that is not negative. Its Limit is PageLimit's to check.
+func (f CheckInFilter) Validate() error {
+	switch {
+	case !ValidText(f.NodeID, f.AfterNode):
+		return invalid("node not valid text")
+	case !f.Since.IsZero() && !ValidTime(f.Since):
+		return invalid("invalid time")
+	case f.AfterSeq < 0:
+		return invalid("negative sequence number")
+	}
+	return nil
+}
+
 // ValidateCheckIns checks the arguments of AddCheckIns before the store looks at the
 // stored chain: a node ID, a window that is not negative, at most MaxCheckIns entries
 // that each Validate and belong to the node (ErrInvalid otherwise), and then that the
@@ -420,14 +440,17 @@ func ValidateCheckIns(nodeID string, entries []CheckIn, window time.Duration) er
 // chain and returns those that are new. lastSeq and lastHash are the stored chain's
 // last entry (0 and "" when empty); stored holds, in Seq order, the stored hashes of
 // the entries the upload overlaps, from entries[0].Seq to min(lastSeq, last Seq of
-// the upload), and nothing when they do not overlap. An overlapping entry with
-// another Hash, or new entries that do not start at lastSeq+1 with PrevHash lastHash,
-// is ErrConflict. Stores call it under their lock on the node.
+// the upload) (OverlapRange), and nothing when they do not overlap. An overlapping
+// entry with another Hash, or new entries that do not start at lastSeq+1 with
+// PrevHash lastHash, is ErrConflict. Stores call it under their lock on the node.
 func ContinueChain(entries []CheckIn, lastSeq int64, lastHash string, stored []string) ([]CheckIn, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	overlap := max(0, min(lastSeq, entries[len(entries)-1].Seq)-entries[0].Seq+1)
+	var overlap int64
+	if from, to, ok := OverlapRange(entries, lastSeq); ok {
+		overlap = to - from + 1
+	}
 	if int64(len(stored)) != overlap {
 		return nil, fmt.Errorf("stored chain of node %q: %d hashes for %d overlapping entries (a gap in the stored chain)",
 			entries[0].NodeID, len(stored), overlap)

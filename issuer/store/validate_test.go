@@ -92,3 +92,46 @@ func TestValidateCheckIns(t *testing.T) {
 		}
 	}
 }
+
+func TestValidPeriod(t *testing.T) {
+	mar := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	apr := mar.AddDate(0, 1, 0)
+	for name, c := range map[string]struct {
+		from, to time.Time
+		want     bool
+	}{
+		"a month":         {mar, apr, true},
+		"a microsecond":   {mar, mar.Add(time.Microsecond), true},
+		"empty":           {mar, mar, false},
+		"reversed":        {apr, mar, false},
+		"zero start":      {time.Time{}, mar, false},
+		"zero end":        {mar, time.Time{}, false},
+		"end in 10000":    {mar, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		"start before 1":  {time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC), mar, false},
+		"other time zone": {mar.In(time.FixedZone("X", 3600)), apr, true},
+	} {
+		if got := ValidPeriod(c.from, c.to); got != c.want {
+			t.Errorf("%s: ValidPeriod = %v, want %v", name, got, c.want)
+		}
+	}
+}
+
+func TestCheckInFilterValidate(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for name, c := range map[string]struct {
+		f   CheckInFilter
+		err error
+	}{
+		"zero":                {CheckInFilter{}, nil},
+		"everything":          {CheckInFilter{NodeID: "n", FlaggedOnly: true, Since: t0, AfterNode: "n", AfterSeq: 3, Limit: 5}, nil},
+		"negative limit left": {CheckInFilter{Limit: -1}, nil}, // PageLimit's to refuse
+		"node not UTF-8":      {CheckInFilter{NodeID: "\xff"}, ErrInvalid},
+		"NUL in after node":   {CheckInFilter{AfterNode: "a\x00"}, ErrInvalid},
+		"since in 10000":      {CheckInFilter{Since: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, ErrInvalid},
+		"negative after seq":  {CheckInFilter{AfterNode: "n", AfterSeq: -1}, ErrInvalid},
+	} {
+		if err := c.f.Validate(); !errors.Is(err, c.err) {
+			t.Errorf("%s: error %v, want %v", name, err, c.err)
+		}
+	}
+}

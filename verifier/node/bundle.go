@@ -158,61 +158,73 @@ const maxBundle = 8 << 20
 // issuer (after a key rotation): it is adopted only because the bundle is signed with
 // a pinned key.
 func VerifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nodeID string, now time.Time) (*Bundle, error) {
+	b, _, err := verifyBundle(ctx, compact, pinned, nodeID, now)
+	return b, err
+}
+
+// verifyBundle is VerifyBundle, also returning the bundle's status lists as verified,
+// by URL, so that a node adopting the bundle does not verify them again.
+func verifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nodeID string, now time.Time) (*Bundle, map[string]*listSnapshot, error) {
 	if len(compact) > maxBundle {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrBundle, maxBundle)
+		return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrBundle, maxBundle)
 	}
 	t, err := jose.ParseJWS(compact)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBundle, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrBundle, err)
 	}
 	if t.Typ != BundleTyp {
-		return nil, fmt.Errorf("%w: typ %q is not a node bundle", ErrBundle, t.Typ)
+		return nil, nil, fmt.Errorf("%w: typ %q is not a node bundle", ErrBundle, t.Typ)
 	}
 	if pinned == nil || !strings.HasPrefix(t.Kid, pinned.ID+"#") {
-		return nil, fmt.Errorf("%w: signed by another issuer than this node's", ErrBundle)
+		return nil, nil, fmt.Errorf("%w: signed by another issuer than this node's", ErrBundle)
 	}
-	_, pub, err := did.NewResolver(did.WithMethod(methodOf(pinned.ID), docResolver{pinned})).ResolveVerificationMethod(ctx, t.Kid, did.AssertionMethod)
+	pinnedDID, err := did.Parse(pinned.ID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: signing key: %w", ErrBundle, err)
+		return nil, nil, fmt.Errorf("%w: the pinned issuer document: %w", ErrBundle, err)
+	}
+	_, pub, err := did.NewResolver(did.WithMethod(pinnedDID.Method, docResolver{pinned})).ResolveVerificationMethod(ctx, t.Kid, did.AssertionMethod)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: signing key: %w", ErrBundle, err)
 	}
 	if err := t.Verify(pub); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBundle, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrBundle, err)
 	}
 	var b Bundle
 	// A rule this node does not know must not be skipped: unknown members are refused.
 	if err := jsonstrict.Unmarshal(t.Payload, &b, jsonstrict.Limits{MaxBytes: maxBundle, MaxDepth: 32, DisallowUnknownFields: true}); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBundle, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrBundle, err)
 	}
 	switch {
 	case b.Type != "CivitasNodeBundle":
-		return nil, fmt.Errorf("%w: not a CivitasNodeBundle", ErrBundle)
+		return nil, nil, fmt.Errorf("%w: not a CivitasNodeBundle", ErrBundle)
 	case b.Issuer != pinned.ID:
-		return nil, fmt.Errorf("%w: issued by %s, not this node's issuer", ErrBundle, b.Issuer)
+		return nil, nil, fmt.Errorf("%w: issued by %s, not this node's issuer", ErrBundle, b.Issuer)
 	case b.Node.ID != nodeID:
-		return nil, fmt.Errorf("%w: made for node %q, not %q", ErrBundle, b.Node.ID, nodeID)
+		return nil, nil, fmt.Errorf("%w: made for node %q, not %q", ErrBundle, b.Node.ID, nodeID)
 	case !now.Before(b.ExpiresAt):
-		return nil, fmt.Errorf("%w: expired at %s; refresh it", ErrBundleExpired, b.ExpiresAt.UTC().Format(time.RFC3339))
+		return nil, nil, fmt.Errorf("%w: expired at %s; refresh it", ErrBundleExpired, b.ExpiresAt.UTC().Format(time.RFC3339))
 	case b.IssuedAt.After(now.Add(5 * time.Minute)):
-		return nil, fmt.Errorf("%w: issued in the future (%s); check the clock", ErrBundle, b.IssuedAt.UTC().Format(time.RFC3339))
+		return nil, nil, fmt.Errorf("%w: issued in the future (%s); check the clock", ErrBundle, b.IssuedAt.UTC().Format(time.RFC3339))
 	}
 	if err := b.Policy.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBundle, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrBundle, err)
 	}
 	if key, err := base64.RawURLEncoding.DecodeString(b.PseudonymKey); err != nil || len(key) < 16 {
-		return nil, fmt.Errorf("%w: the pseudonym key is missing or short", ErrBundle)
+		return nil, nil, fmt.Errorf("%w: the pseudonym key is missing or short", ErrBundle)
 	}
 	if len(b.Trust) == 0 {
-		return nil, fmt.Errorf("%w: the bundle trusts nobody", ErrBundle)
+		return nil, nil, fmt.Errorf("%w: the bundle trusts nobody", ErrBundle)
 	}
 	for _, d := range b.DIDDocuments {
 		if d == nil || d.Validate() != nil {
-			return nil, fmt.Errorf("%w: a DID document is invalid", ErrBundle)
+			return nil, nil, fmt.Errorf("%w: a DID document is invalid", ErrBundle)
 		}
 	}
-	if _, err := b.lists(ctx, now); err != nil {
-		return nil, err
+	lists, err := b.lists(ctx, now)
+	if err != nil {
+		return nil, nil, err
 	}
-	return &b, nil
+	return &b, lists, nil
 }
 
 // document returns the bundle's DID document for id.
@@ -324,12 +336,4 @@ func (r docResolver) Resolve(_ context.Context, d did.DID) (*did.Document, error
 		return r.doc.Clone(), nil
 	}
 	return nil, fmt.Errorf("%w: %s", did.ErrNotFound, d)
-}
-
-func methodOf(id string) string {
-	parts := strings.SplitN(id, ":", 3)
-	if len(parts) < 3 {
-		return ""
-	}
-	return parts[1]
 }

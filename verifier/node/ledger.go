@@ -206,7 +206,7 @@ func ledgerVerify(e LedgerEntry, pub crypto.PublicKey) error {
 		return fmt.Errorf("%w: seq %d: malformed signature", ErrLedgerCorrupt, e.Seq)
 	}
 	sum, _ := hex.DecodeString(e.Hash) // checked by ledgerIsHash
-	if !ledgerVerifySig(pub, ledgerSignedMessage(sum), sig) {
+	if !keys.VerifyRaw(pub, ledgerSignedMessage(sum), sig) {
 		return fmt.Errorf("%w: seq %d: signature does not verify", ErrLedgerCorrupt, e.Seq)
 	}
 	return nil
@@ -311,11 +311,6 @@ func ledgerSign(key crypto.Signer, msg []byte) ([]byte, error) {
 		return nil, fmt.Errorf("sign ledger entry: %w", err)
 	}
 	return sig, nil
-}
-
-// ledgerVerifySig verifies a 64-byte signature for a key accepted by ledgerCheckKey.
-func ledgerVerifySig(pub crypto.PublicKey, msg, sig []byte) bool {
-	return keys.VerifyRaw(pub, msg, sig)
 }
 
 // Ledger is a node's service ledger: an append-only file of JSON lines, one

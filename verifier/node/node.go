@@ -268,7 +268,7 @@ func Open(dir string, o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := n.adopt(context.Background(), bundle, false); err != nil && !errors.Is(err, ErrBundleExpired) {
+	if err := n.adopt(context.Background(), bundle); err != nil && !errors.Is(err, ErrBundleExpired) {
 		return nil, err
 	}
 	if n.ledger, err = OpenLedger(filepath.Join(dir, ledgerFile), n.key); err != nil {
@@ -290,24 +290,32 @@ func Open(dir string, o Options) (*Node, error) {
 	return n, nil
 }
 
-// adopt verifies a bundle against the pinned issuer document and makes it current. An
-// expired bundle is kept (so the door can say why it refuses) and reported.
-func (n *Node) adopt(ctx context.Context, raw []byte, save bool) error {
-	b, err := VerifyBundle(ctx, raw, n.cfg.IssuerDocument, n.cfg.NodeID, n.now())
+// adopt verifies the bundle on disk against the pinned issuer document and makes it
+// current. An expired bundle is kept (so the door can say why it refuses) and reported.
+func (n *Node) adopt(ctx context.Context, raw []byte) error {
+	b, lists, err := verifyBundle(ctx, raw, n.cfg.IssuerDocument, n.cfg.NodeID, n.now())
 	expired := errors.Is(err, ErrBundleExpired)
 	if expired {
 		// Everything else must hold at the bundle's own issue time; it is then kept,
 		// marked expired, so the door can say why it refuses.
-		b, err = verifyAtIssue(ctx, raw, n.cfg)
+		b, lists, err = verifyAtIssue(ctx, raw, n.cfg)
 	}
 	if err != nil {
 		return err
 	}
-	lists, err := b.lists(ctx, b.IssuedAt)
-	if err != nil {
+	if err := n.install(raw, b, lists, false); err != nil {
 		return err
 	}
-	key, _ := base64.RawURLEncoding.DecodeString(b.PseudonymKey) // checked by VerifyBundle
+	if expired {
+		return fmt.Errorf("%w: refresh the node's bundle", ErrBundleExpired)
+	}
+	return nil
+}
+
+// install makes a verified bundle current, with its verified status lists, and keeps
+// raw on disk when save is set.
+func (n *Node) install(raw []byte, b *Bundle, lists map[string]*listSnapshot, save bool) error {
+	key, _ := base64.RawURLEncoding.DecodeString(b.PseudonymKey) // checked by verifyBundle
 	// The door's challenge set makes each challenge single-use, durably (see
 	// challengeSet); the verifier's own nonce check runs on top, in memory.
 	v, err := verifier.New(verifier.WithResolver(b.resolver()), verifier.WithStatusChecker(bundleStatus{lists}),
@@ -323,25 +331,22 @@ func (n *Node) adopt(ctx context.Context, raw []byte, save bool) error {
 	n.mu.Lock()
 	n.bundle, n.verifier, n.pseudonym = b, v, key
 	n.mu.Unlock()
-	if expired {
-		return fmt.Errorf("%w: refresh the node's bundle", ErrBundleExpired)
-	}
 	return nil
 }
 
 // verifyAtIssue verifies a bundle at its own issue time (for an expired bundle).
-func verifyAtIssue(ctx context.Context, raw []byte, cfg config) (*Bundle, error) {
+func verifyAtIssue(ctx context.Context, raw []byte, cfg config) (*Bundle, map[string]*listSnapshot, error) {
 	t, err := jose.ParseJWS(raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var head struct {
 		IssuedAt time.Time `json:"issuedAt"`
 	}
 	if err := json.Unmarshal(t.Payload, &head); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return VerifyBundle(ctx, raw, cfg.IssuerDocument, cfg.NodeID, head.IssuedAt)
+	return verifyBundle(ctx, raw, cfg.IssuerDocument, cfg.NodeID, head.IssuedAt)
 }
 
 // Close releases the ledger.

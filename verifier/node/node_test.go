@@ -107,6 +107,16 @@ func TestBundleRefused(t *testing.T) {
 			b.StatusLists = []string{stranger.statusList()}
 			return c.sign(b)
 		}},
+		"status list too short": {raw: func() []byte {
+			b := c.bundleFor(hereID)
+			b.StatusLists = []string{c.statusListOf(make([]byte, 1024))}
+			return c.sign(b)
+		}},
+		"gzip bomb in a status list": {raw: func() []byte {
+			b := c.bundleFor(hereID)
+			b.StatusLists = []string{c.statusListOf(make([]byte, 4<<20))}
+			return c.sign(b)
+		}},
 		"forged status list": {raw: func() []byte {
 			b := c.bundleFor(hereID)
 			list := b.StatusLists[0]

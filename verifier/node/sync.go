@@ -183,14 +183,14 @@ func (n *Node) Refresh(ctx context.Context, c Client) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	b, err := VerifyBundle(ctx, raw, n.cfg.IssuerDocument, n.cfg.NodeID, n.now())
+	b, lists, err := verifyBundle(ctx, raw, n.cfg.IssuerDocument, n.cfg.NodeID, n.now())
 	if err != nil {
 		return false, err
 	}
 	if cur := n.Bundle(); cur != nil && b.Version <= cur.Version {
 		return false, nil
 	}
-	if err := n.adopt(ctx, raw, true); err != nil {
+	if err := n.install(raw, b, lists, true); err != nil {
 		return false, err
 	}
 	if doc := b.document(b.Issuer); doc != nil {

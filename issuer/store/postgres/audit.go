@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,7 +62,7 @@ func (s *Store) AuditHead(ctx context.Context) (int64, string, error) {
 // [from, to) and the distinct credentials revoked and suspended in [from, to) (status
 // events setting the bit). Rows are ordered by type, then node.
 func (s *Store) MonthlyCounts(ctx context.Context, from, to time.Time) ([]store.Count, error) {
-	if !store.ValidTime(from) || !store.ValidTime(to) || !from.Before(to) {
+	if !store.ValidPeriod(from, to) {
 		return nil, fmt.Errorf("postgres: monthly counts: %w: invalid period", store.ErrInvalid)
 	}
 	rows, _ := s.pool.Query(ctx, `
@@ -75,35 +74,13 @@ func (s *Store) MonthlyCounts(ctx context.Context, from, to time.Time) ([]store.
 			COUNT(DISTINCT e.credential_id) FILTER (WHERE e.purpose = 'suspension')
 		FROM status_events e JOIN credentials c ON c.id = e.credential_id
 		WHERE e.value AND e.at >= $1 AND e.at < $2 GROUP BY c.type, c.node`, ts(from), ts(to))
-	type key struct{ typ, node string }
-	sums := map[key]*store.Count{}
-	var k key
-	var issued, revoked, suspended int
-	_, err := pgx.ForEachRow(rows, []any{&k.typ, &k.node, &issued, &revoked, &suspended}, func() error {
-		c := sums[k]
-		if c == nil {
-			c = &store.Count{Type: k.typ, Node: k.node}
-			sums[k] = c
-		}
-		c.Issued += issued
-		c.Revoked += revoked
-		c.Suspended += suspended
-		return nil
+	counts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Count, error) {
+		var c store.Count
+		err := r.Scan(&c.Type, &c.Node, &c.Issued, &c.Revoked, &c.Suspended)
+		return c, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: monthly counts: %w", err)
 	}
-	out := make([]store.Count, 0, len(sums))
-	for _, c := range sums {
-		if c.Issued+c.Revoked+c.Suspended > 0 {
-			out = append(out, *c)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Type != out[j].Type {
-			return out[i].Type < out[j].Type
-		}
-		return out[i].Node < out[j].Node
-	})
-	return out, nil
+	return store.SumCounts(counts), nil
 }

@@ -1,9 +1,7 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -155,13 +153,6 @@ func (s *Store) AddCheckIns(ctx context.Context, nodeID string, entries []store.
 	if err := store.ValidateAudit(audit); err != nil {
 		return 0, nil, fmt.Errorf("postgres: add check-ins: %w", err)
 	}
-	codes := make([]string, len(entries))
-	for i, e := range entries {
-		var err error
-		if codes[i], err = codesJSON(e.Codes); err != nil {
-			return 0, nil, fmt.Errorf("postgres: add check-ins: %w", err)
-		}
-	}
 	w := window.Truncate(time.Microsecond)
 	var stored int
 	var flagged []store.CheckIn
@@ -176,25 +167,22 @@ func (s *Store) AddCheckIns(ctx context.Context, nodeID string, entries []store.
 			return err
 		}
 		var overlap []string
-		if len(entries) > 0 {
-			if from, to := entries[0].Seq, min(lastSeq, entries[len(entries)-1].Seq); from <= to {
-				rows, _ := tx.Query(ctx, `SELECT hash FROM checkins WHERE node_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq`, nodeID, from, to)
-				if overlap, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
-					return err
-				}
+		if from, to, ok := store.OverlapRange(entries, lastSeq); ok {
+			rows, _ := tx.Query(ctx, `SELECT hash FROM checkins WHERE node_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq`, nodeID, from, to)
+			if overlap, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+				return err
 			}
 		}
 		fresh, err := store.ContinueChain(entries, lastSeq, lastHash, overlap)
 		if err != nil || len(fresh) == 0 {
 			return err
 		}
-		codes := codes[len(entries)-len(fresh):]
 		if w > 0 {
 			if err := lockSubjects(ctx, tx, fresh); err != nil {
 				return err
 			}
 		}
-		if err := insertCheckIns(ctx, tx, nodeID, fresh, codes); err != nil {
+		if err := insertCheckIns(ctx, tx, nodeID, fresh); err != nil {
 			return err
 		}
 		stored = len(fresh)
@@ -209,14 +197,6 @@ func (s *Store) AddCheckIns(ctx context.Context, nodeID string, entries []store.
 		return 0, nil, fmt.Errorf("postgres: add check-ins of node %q: %w", nodeID, err)
 	}
 	return stored, flagged, nil
-}
-
-func codesJSON(codes []string) (string, error) {
-	if codes == nil {
-		codes = []string{}
-	}
-	b, err := json.Marshal(codes)
-	return string(b), err
 }
 
 // lastCheckIn reads a node's last stored entry (0 and "" when none), or
@@ -260,15 +240,15 @@ func lockSubjects(ctx context.Context, tx pgx.Tx, fresh []store.CheckIn) error {
 }
 
 // insertCheckIns inserts the entries in one statement.
-func insertCheckIns(ctx context.Context, tx pgx.Tx, nodeID string, fresh []store.CheckIn, codes []string) error {
+func insertCheckIns(ctx context.Context, tx pgx.Tx, nodeID string, fresh []store.CheckIn) error {
 	n := len(fresh)
 	nodes, seqs, ats, types, refs := make([]string, n), make([]int64, n), make([]time.Time, n), make([]string, n), make([]string, n)
 	decisions, prevs, hashes, sigs, received := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]time.Time, n)
-	challenges := make([]string, n)
+	challenges, codes := make([]string, n), make([]string, n)
 	for i, e := range fresh {
 		nodes[i], seqs[i], ats[i], types[i], refs[i] = nodeID, e.Seq, ts(e.At), e.Type, e.SubjectRef
 		decisions[i], prevs[i], hashes[i], sigs[i], received[i] = e.Decision, e.PrevHash, e.Hash, e.Signature, ts(e.ReceivedAt)
-		challenges[i] = e.Challenge
+		challenges[i], codes[i] = e.Challenge, store.EncodeStrings(e.Codes)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO checkins (node_id, seq, at, type, subject_ref, decision, codes, prev_hash, hash,
 		signature, received_at, challenge)
@@ -313,12 +293,7 @@ func flagDoubles(ctx context.Context, tx pgx.Tx, nodeID string, fresh []store.Ch
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b store.CheckIn) int {
-		if c := strings.Compare(a.NodeID, b.NodeID); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Seq, b.Seq)
-	})
+	slices.SortFunc(out, store.CompareCheckIns)
 	return nilIfEmpty(out), nil
 }
 
@@ -341,10 +316,10 @@ func scanCheckIn(r pgx.Row) (store.CheckIn, error) {
 		&c.Signature, &c.ReceivedAt, &c.Flagged); err != nil {
 		return c, err
 	}
-	if err := json.Unmarshal([]byte(codes), &c.Codes); err != nil {
+	var err error
+	if c.Codes, err = store.DecodeStrings(codes); err != nil {
 		return c, fmt.Errorf("check-in %s/%d: stored codes: %w", c.NodeID, c.Seq, err)
 	}
-	c.Codes = nilIfEmpty(c.Codes)
 	c.At, c.ReceivedAt = c.At.UTC(), c.ReceivedAt.UTC()
 	return c, nil
 }
@@ -369,13 +344,8 @@ func (s *Store) CheckIns(ctx context.Context, f store.CheckInFilter) ([]store.Ch
 	if err != nil {
 		return nil, fmt.Errorf("postgres: check-ins: %w", err)
 	}
-	switch {
-	case !store.ValidText(f.NodeID, f.AfterNode):
-		return nil, fmt.Errorf("postgres: check-ins: %w: node not valid text", store.ErrInvalid)
-	case !f.Since.IsZero() && !store.ValidTime(f.Since):
-		return nil, fmt.Errorf("postgres: check-ins: %w: invalid time", store.ErrInvalid)
-	case f.AfterSeq < 0:
-		return nil, fmt.Errorf("postgres: check-ins: %w: negative sequence number", store.ErrInvalid)
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("postgres: check-ins: %w", err)
 	}
 	q := `SELECT ` + checkInColumns("") + ` FROM checkins WHERE (node_id, seq) > ($1, $2)`
 	args := []any{f.AfterNode, f.AfterSeq}
@@ -403,7 +373,7 @@ func (s *Store) CheckIns(ctx context.Context, f store.CheckInFilter) ([]store.Ch
 // MonthlyCheckIns counts, per node, the admissions, refusals and flagged entries
 // decided in [from, to), ordered by node.
 func (s *Store) MonthlyCheckIns(ctx context.Context, from, to time.Time) ([]store.CheckInCount, error) {
-	if !store.ValidTime(from) || !store.ValidTime(to) || !from.Before(to) {
+	if !store.ValidPeriod(from, to) {
 		return nil, fmt.Errorf("postgres: monthly check-ins: %w: invalid period", store.ErrInvalid)
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT node_id,

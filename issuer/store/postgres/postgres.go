@@ -2,12 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"slices"
 	"time"
 
@@ -234,29 +230,12 @@ func blob(b []byte) []byte {
 	return b
 }
 
-// cryptoSource is a math/rand/v2 source reading crypto/rand, so that status list
-// indexes cannot be predicted.
-type cryptoSource struct{}
-
-func (cryptoSource) Uint64() uint64 {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand.Read crashes the program instead)
-	return binary.LittleEndian.Uint64(b[:])
-}
-
-func randomListID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // randomIndexes draws k distinct indexes in [0, size) that are not in skip.
 func randomIndexes(k, size int, skip map[int32]bool) []int32 {
-	r := mrand.New(cryptoSource{})
 	out := make([]int32, 0, k)
 	seen := make(map[int32]bool, k)
 	for len(out) < k {
-		i := int32(r.IntN(size))
+		i := int32(store.RandomIndex(size))
 		if !seen[i] && !skip[i] {
 			seen[i] = true
 			out = append(out, i)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -84,17 +83,9 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token, audit ...store.A
 	if err := store.ValidateAudit(audit); err != nil {
 		return fmt.Errorf("postgres: create token: %w", err)
 	}
-	nodes := t.Nodes
-	if nodes == nil {
-		nodes = []string{}
-	}
-	js, err := json.Marshal(nodes)
-	if err != nil {
-		return fmt.Errorf("postgres: create token: %w", err)
-	}
-	err = s.write(ctx, func(tx pgx.Tx) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO tokens (id, hash, name, role, nodes, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			t.ID, t.Hash, t.Name, t.Role, string(js), ts(t.CreatedAt)); err != nil {
+			t.ID, t.Hash, t.Name, t.Role, store.EncodeStrings(t.Nodes), ts(t.CreatedAt)); err != nil {
 			return mapErr(err)
 		}
 		return appendAudit(ctx, tx, audit)
@@ -114,10 +105,10 @@ func scanToken(r pgx.Row) (store.Token, error) {
 	if err := r.Scan(&t.ID, &t.Hash, &t.Name, &t.Role, &nodes, &t.CreatedAt, &revoked); err != nil {
 		return t, err
 	}
-	if err := json.Unmarshal([]byte(nodes), &t.Nodes); err != nil {
+	var err error
+	if t.Nodes, err = store.DecodeStrings(nodes); err != nil {
 		return t, fmt.Errorf("token %q: stored nodes: %w", t.ID, err)
 	}
-	t.Nodes = nilIfEmpty(t.Nodes)
 	t.CreatedAt, t.RevokedAt = t.CreatedAt.UTC(), fromNullTS(revoked)
 	return t, nil
 }

@@ -73,7 +73,7 @@ func (s *Store) ReserveSlots(ctx context.Context, purpose string, n, listSize in
 // newList creates an empty list for purpose with a random ID and makes it current.
 func (s *Store) newList(ctx context.Context, tx pgx.Tx, purpose string, size int) (string, error) {
 	for range 3 {
-		id := randomListID()
+		id := store.NewListID()
 		tag, err := tx.Exec(ctx, `INSERT INTO status_lists (id, purpose, size, used, version, created_at)
 			VALUES ($1, $2, $3, 0, 0, $4) ON CONFLICT DO NOTHING`, id, purpose, size, ts(s.now()))
 		if err != nil {
@@ -125,11 +125,14 @@ func (s *Store) CommitIssuance(ctx context.Context, batch []store.Issuance) erro
 		return nil
 	}
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		// expect[i] explains a queued statement that must change exactly one row.
+		// expect[i] explains a queued statement that must change exactly one row; the
+		// error is only built for the one that did not.
 		type expect struct {
-			why error // nil: an insert, which fails by error instead
+			cred string // the credential's ID; "" for its insert, which fails by error instead
+			slot store.Slot
 			// exists, when set, tells a missing row (store.ErrNotFound) from one in
-			// the wrong state (store.ErrConflict, because notWhy).
+			// the wrong state (store.ErrConflict, because notWhy); when not set, the
+			// statement used slot.
 			exists, id, kind, notWhy string
 		}
 		var expects []expect
@@ -145,17 +148,16 @@ func (s *Store) CommitIssuance(ctx context.Context, batch []store.Issuance) erro
 				b.Queue(`UPDATE status_slots s SET credential_id = $1 FROM status_lists l
 					WHERE s.list_id = $2 AND s.idx = $3 AND s.credential_id IS NULL AND l.id = s.list_id AND l.purpose = $4`,
 					c.ID, sl.ListID, sl.Index, sl.Purpose)
-				expects = append(expects, expect{why: fmt.Errorf("credential %q: %w: %s slot %s/%d is not reserved, already used or of another purpose",
-					c.ID, store.ErrConflict, sl.Purpose, sl.ListID, sl.Index)})
+				expects = append(expects, expect{cred: c.ID, slot: sl})
 			}
 			if is.ApprovalID != "" {
 				b.Queue(`UPDATE approvals SET state = 'issued', credential_id = $1 WHERE id = $2 AND state = 'pending'`, c.ID, is.ApprovalID)
-				expects = append(expects, expect{why: fmt.Errorf("credential %q", c.ID),
+				expects = append(expects, expect{cred: c.ID,
 					exists: `SELECT 1 FROM approvals WHERE id = $1`, id: is.ApprovalID, kind: "approval", notWhy: "approval is not pending"})
 			}
 			if is.OfferID != "" {
 				b.Queue(`UPDATE offers SET state = 'issued', credential_id = $1 WHERE id = $2 AND state = 'redeemed'`, c.ID, is.OfferID)
-				expects = append(expects, expect{why: fmt.Errorf("credential %q", c.ID),
+				expects = append(expects, expect{cred: c.ID,
 					exists: `SELECT 1 FROM offers WHERE id = $1`, id: is.OfferID, kind: "offer", notWhy: "offer is not redeemed"})
 			}
 			audit = append(audit, is.Audit...)
@@ -168,7 +170,7 @@ func (s *Store) CommitIssuance(ctx context.Context, batch []store.Issuance) erro
 				br.Close()
 				return mapErr(err)
 			}
-			if expects[i].why != nil && tag.RowsAffected() != 1 {
+			if expects[i].cred != "" && tag.RowsAffected() != 1 {
 				failed = &expects[i]
 				break
 			}
@@ -178,10 +180,12 @@ func (s *Store) CommitIssuance(ctx context.Context, batch []store.Issuance) erro
 		}
 		if failed != nil {
 			if failed.exists == "" {
-				return failed.why
+				sl := failed.slot
+				return fmt.Errorf("credential %q: %w: %s slot %s/%d is not reserved, already used or of another purpose",
+					failed.cred, store.ErrConflict, sl.Purpose, sl.ListID, sl.Index)
 			}
 			err := existsOr(ctx, tx, failed.exists, failed.id, failed.notWhy)
-			return fmt.Errorf("%w: %s %q: %w", failed.why, failed.kind, failed.id, err)
+			return fmt.Errorf("credential %q: %s %q: %w", failed.cred, failed.kind, failed.id, err)
 		}
 		return appendAudit(ctx, tx, audit)
 	})

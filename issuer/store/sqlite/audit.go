@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/civitas-net/civitas/issuer/store"
@@ -70,7 +69,7 @@ func (s *Store) AuditHead(ctx context.Context) (int64, string, error) {
 // [from, to) and the distinct credentials revoked and suspended in [from, to) (status
 // events setting the bit). Rows are ordered by type, then node.
 func (s *Store) MonthlyCounts(ctx context.Context, from, to time.Time) ([]store.Count, error) {
-	if !store.ValidTime(from) || !store.ValidTime(to) || !from.Before(to) {
+	if !store.ValidPeriod(from, to) {
 		return nil, fmt.Errorf("sqlite: monthly counts: %w: invalid period", store.ErrInvalid)
 	}
 	rows, err := s.r.QueryContext(ctx, `
@@ -86,37 +85,16 @@ func (s *Store) MonthlyCounts(ctx context.Context, from, to time.Time) ([]store.
 		return nil, fmt.Errorf("sqlite: monthly counts: %w", err)
 	}
 	defer rows.Close()
-	type key struct{ typ, node string }
-	sums := map[key]*store.Count{}
+	var counts []store.Count
 	for rows.Next() {
-		var k key
-		var issued, revoked, suspended int
-		if err := rows.Scan(&k.typ, &k.node, &issued, &revoked, &suspended); err != nil {
+		var c store.Count
+		if err := rows.Scan(&c.Type, &c.Node, &c.Issued, &c.Revoked, &c.Suspended); err != nil {
 			return nil, fmt.Errorf("sqlite: monthly counts: %w", err)
 		}
-		c := sums[k]
-		if c == nil {
-			c = &store.Count{Type: k.typ, Node: k.node}
-			sums[k] = c
-		}
-		c.Issued += issued
-		c.Revoked += revoked
-		c.Suspended += suspended
+		counts = append(counts, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: monthly counts: %w", err)
 	}
-	out := make([]store.Count, 0, len(sums))
-	for _, c := range sums {
-		if c.Issued+c.Revoked+c.Suspended > 0 {
-			out = append(out, *c)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Type != out[j].Type {
-			return out[i].Type < out[j].Type
-		}
-		return out[i].Node < out[j].Node
-	})
-	return out, nil
+	return store.SumCounts(counts), nil
 }

@@ -1,13 +1,10 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/civitas-net/civitas/issuer/store"
@@ -176,13 +173,6 @@ func (s *Store) AddCheckIns(ctx context.Context, nodeID string, entries []store.
 	if err := store.ValidateAudit(audit); err != nil {
 		return 0, nil, fmt.Errorf("sqlite: add check-ins: %w", err)
 	}
-	codes := make([]string, len(entries))
-	for i, e := range entries {
-		var err error
-		if codes[i], err = codesJSON(e.Codes); err != nil {
-			return 0, nil, fmt.Errorf("sqlite: add check-ins: %w", err)
-		}
-	}
 	w := window.Microseconds()
 	var stored int
 	var flagged []store.CheckIn
@@ -193,26 +183,23 @@ func (s *Store) AddCheckIns(ctx context.Context, nodeID string, entries []store.
 			return err
 		}
 		var overlap []string
-		if len(entries) > 0 {
-			if from, to := entries[0].Seq, min(lastSeq, entries[len(entries)-1].Seq); from <= to {
-				if overlap, err = storedHashes(ctx, tx, nodeID, from, to); err != nil {
-					return err
-				}
+		if from, to, ok := store.OverlapRange(entries, lastSeq); ok {
+			if overlap, err = storedHashes(ctx, tx, nodeID, from, to); err != nil {
+				return err
 			}
 		}
 		fresh, err := store.ContinueChain(entries, lastSeq, lastHash, overlap)
 		if err != nil || len(fresh) == 0 {
 			return err
 		}
-		codes := codes[len(entries)-len(fresh):]
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO checkins (node_id, seq, at, type, subject_ref, decision, codes,
 			challenge, prev_hash, hash, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
-		for i, e := range fresh {
-			if _, err := ins.ExecContext(ctx, nodeID, e.Seq, micros(e.At), e.Type, e.SubjectRef, e.Decision, codes[i],
+		for _, e := range fresh {
+			if _, err := ins.ExecContext(ctx, nodeID, e.Seq, micros(e.At), e.Type, e.SubjectRef, e.Decision, store.EncodeStrings(e.Codes),
 				e.Challenge, e.PrevHash, e.Hash, e.Signature, micros(e.ReceivedAt)); err != nil {
 				return fmt.Errorf("check-in %d: %w", e.Seq, mapErr(err))
 			}
@@ -229,14 +216,6 @@ func (s *Store) AddCheckIns(ctx context.Context, nodeID string, entries []store.
 		return 0, nil, fmt.Errorf("sqlite: add check-ins of node %q: %w", nodeID, err)
 	}
 	return stored, flagged, nil
-}
-
-func codesJSON(codes []string) (string, error) {
-	if codes == nil {
-		codes = []string{}
-	}
-	b, err := json.Marshal(codes)
-	return string(b), err
 }
 
 // storedHashes reads the hashes of the node's entries from seq from to seq to.
@@ -317,15 +296,8 @@ func flagDoubles(ctx context.Context, tx *sql.Tx, nodeID string, fresh []store.C
 		}
 		out = append(out, c)
 	}
-	slices.SortFunc(out, compareCheckIns)
+	slices.SortFunc(out, store.CompareCheckIns)
 	return out, nil
-}
-
-func compareCheckIns(a, b store.CheckIn) int {
-	if c := strings.Compare(a.NodeID, b.NodeID); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Seq, b.Seq)
 }
 
 const checkInColumns = `node_id, seq, at, type, subject_ref, decision, codes, challenge, prev_hash, hash, signature, received_at, flagged`
@@ -338,11 +310,9 @@ func scanCheckIn(sc interface{ Scan(...any) error }) (store.CheckIn, error) {
 		&c.Signature, &received, &c.Flagged); err != nil {
 		return c, err
 	}
-	if err := json.Unmarshal([]byte(codes), &c.Codes); err != nil {
+	var err error
+	if c.Codes, err = store.DecodeStrings(codes); err != nil {
 		return c, fmt.Errorf("check-in %s/%d: stored codes: %w", c.NodeID, c.Seq, err)
-	}
-	if len(c.Codes) == 0 {
-		c.Codes = nil
 	}
 	c.At, c.ReceivedAt = fromMicros(at), fromMicros(received)
 	return c, nil
@@ -368,7 +338,7 @@ func (s *Store) CheckIns(ctx context.Context, f store.CheckInFilter) ([]store.Ch
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: check-ins: %w", err)
 	}
-	if err := validFilter(f); err != nil {
+	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("sqlite: check-ins: %w", err)
 	}
 	q := `SELECT ` + checkInColumns + ` FROM checkins WHERE (node_id, seq) > (?, ?)`
@@ -405,22 +375,10 @@ func (s *Store) CheckIns(ctx context.Context, f store.CheckInFilter) ([]store.Ch
 	return out, nil
 }
 
-func validFilter(f store.CheckInFilter) error {
-	switch {
-	case !store.ValidText(f.NodeID, f.AfterNode):
-		return fmt.Errorf("%w: node not valid text", store.ErrInvalid)
-	case !f.Since.IsZero() && !store.ValidTime(f.Since):
-		return fmt.Errorf("%w: invalid time", store.ErrInvalid)
-	case f.AfterSeq < 0:
-		return fmt.Errorf("%w: negative sequence number", store.ErrInvalid)
-	}
-	return nil
-}
-
 // MonthlyCheckIns counts, per node, the admissions, refusals and flagged entries
 // decided in [from, to), ordered by node.
 func (s *Store) MonthlyCheckIns(ctx context.Context, from, to time.Time) ([]store.CheckInCount, error) {
-	if !store.ValidTime(from) || !store.ValidTime(to) || !from.Before(to) {
+	if !store.ValidPeriod(from, to) {
 		return nil, fmt.Errorf("sqlite: monthly check-ins: %w: invalid period", store.ErrInvalid)
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT node_id,

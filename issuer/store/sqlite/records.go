@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -92,17 +91,9 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token, audit ...store.A
 	if err := store.ValidateAudit(audit); err != nil {
 		return fmt.Errorf("sqlite: create token: %w", err)
 	}
-	nodes := t.Nodes
-	if nodes == nil {
-		nodes = []string{}
-	}
-	js, err := json.Marshal(nodes)
-	if err != nil {
-		return fmt.Errorf("sqlite: create token: %w", err)
-	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, hash, name, role, nodes, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Hash, t.Name, t.Role, string(js), micros(t.CreatedAt)); err != nil {
+			t.ID, t.Hash, t.Name, t.Role, store.EncodeStrings(t.Nodes), micros(t.CreatedAt)); err != nil {
 			return mapErr(err)
 		}
 		return appendAudit(ctx, tx, audit)
@@ -123,11 +114,9 @@ func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	if err := sc.Scan(&t.ID, &t.Hash, &t.Name, &t.Role, &nodes, &created, &revoked); err != nil {
 		return t, err
 	}
-	if err := json.Unmarshal([]byte(nodes), &t.Nodes); err != nil {
+	var err error
+	if t.Nodes, err = store.DecodeStrings(nodes); err != nil {
 		return t, fmt.Errorf("token %q: stored nodes: %w", t.ID, err)
-	}
-	if len(t.Nodes) == 0 {
-		t.Nodes = nil
 	}
 	t.CreatedAt, t.RevokedAt = fromMicros(created), fromNullMicros(revoked)
 	return t, nil

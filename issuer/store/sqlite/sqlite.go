@@ -2,13 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -270,22 +266,4 @@ func blob(b []byte) []byte {
 		return []byte{}
 	}
 	return b
-}
-
-// cryptoSource is a math/rand/v2 source reading crypto/rand, so that status list
-// indexes cannot be predicted.
-type cryptoSource struct{}
-
-func (cryptoSource) Uint64() uint64 {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand.Read crashes the program instead)
-	return binary.LittleEndian.Uint64(b[:])
-}
-
-func randomIndex(size int) int { return mrand.New(cryptoSource{}).IntN(size) }
-
-func randomListID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -257,109 +256,31 @@ func TestOpenErrors(t *testing.T) {
 
 // TestClock checks that new status lists take their creation time from the clock.
 func TestClock(t *testing.T) {
-	ctx := t.Context()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "c.db"), WithClock(func() time.Time { return t0 }))
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "c.db"), WithClock(func() time.Time { return t0 }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	slots, err := s.ReserveSlots(ctx, store.PurposeSuspension, 1, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _, err := s.StatusList(ctx, slots[0].ListID)
-	if err != nil || !l.CreatedAt.Equal(t0.Truncate(time.Microsecond)) {
-		t.Fatalf("list %+v, %v; want created at %v", l, err, t0)
-	}
+	storetest.Clock(t, s, t0)
 }
 
-// TestMigrateFromVersion2 upgrades a database of schema version 2: its data stays,
-// and the offers and nonces of version 3 work afterwards.
-func TestMigrateFromVersion2(t *testing.T) {
-	ctx := t.Context()
-	s := newTestStore(t)
-	if err := s.migrate(ctx, 2); err != nil {
-		t.Fatal(err)
+// TestMigrateFrom upgrades databases of schema versions 2 and 3: their data stays,
+// and the features of the later versions work afterwards.
+func TestMigrateFrom(t *testing.T) {
+	if len(migrations) != storetest.LatestSchema {
+		t.Fatalf("%d migrations, but storetest.Upgrade knows %d schema versions", len(migrations), storetest.LatestSchema)
 	}
-	if err := s.CreateMember(ctx, store.Member{DID: "did:key:z6old", CreatedAt: t0}, audit("member.create")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Offers(ctx, "", 0); err == nil {
-		t.Fatal("a version 2 database lists offers")
-	}
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var version int
-	if err := s.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != len(migrations) {
-		t.Fatalf("schema version %d, %v; want %d", version, err, len(migrations))
-	}
-	if _, err := s.Member(ctx, "did:key:z6old"); err != nil {
-		t.Fatalf("member written before the upgrade: %v", err)
-	}
-	code := sha256.Sum256([]byte("code"))
-	o := store.Offer{ID: "of-1", CodeHash: code[:], Type: "MembershipCredential", Format: "jwt_vc_json", Subject: "did:key:z6old",
-		Request: []byte("{}"), CreatedBy: "tok", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
-	if err := s.CreateOffer(ctx, o, audit("offer.create")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateNonce(ctx, code[:], t0.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.ConsumeNonce(ctx, code[:], t0); err != nil {
-		t.Fatal(err)
-	}
-	if n, _, err := store.VerifyChain(ctx, s); err != nil || n != 2 {
-		t.Fatalf("VerifyChain = %d, %v", n, err)
-	}
-}
-
-// TestMigrateFromVersion3 upgrades a database of schema version 3: its data stays,
-// and the nodes and check-ins of version 4 work afterwards.
-func TestMigrateFromVersion3(t *testing.T) {
-	ctx := t.Context()
-	s := newTestStore(t)
-	if err := s.migrate(ctx, 3); err != nil {
-		t.Fatal(err)
-	}
-	code := sha256.Sum256([]byte("code"))
-	o := store.Offer{ID: "of-1", CodeHash: code[:], Type: "MembershipCredential", Format: "jwt_vc_json", Subject: "did:key:z6old",
-		Request: []byte("{}"), CreatedBy: "tok", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}
-	if err := s.CreateOffer(ctx, o, audit("offer.create")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Nodes(ctx); err == nil {
-		t.Fatal("a version 3 database lists nodes")
-	}
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var version int
-	if err := s.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != len(migrations) || version != 4 {
-		t.Fatalf("schema version %d, %v; want 4", version, err)
-	}
-	if _, err := s.Offer(ctx, o.ID); err != nil {
-		t.Fatalf("offer written before the upgrade: %v", err)
-	}
-	n := store.Node{ID: "lisbon", Name: "Lisbon", EnrollCodeHash: code[:], CreatedAt: t0, CreatedBy: "tok"}
-	if err := s.CreateNode(ctx, n, audit("node.create")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnrollNode(ctx, n.ID, "did:key:z6node", code[:], t0, audit("node.enroll")); err != nil {
-		t.Fatal(err)
-	}
-	e := store.CheckIn{NodeID: n.ID, Seq: 1, At: t0, Type: "MembershipCredential", SubjectRef: "ref", Decision: store.DecisionAdmitted,
-		Hash: "00ff", Signature: "sig", ReceivedAt: t0}
-	if stored, _, err := s.AddCheckIns(ctx, n.ID, []store.CheckIn{e}, time.Hour, audit("checkin.sync")); err != nil || stored != 1 {
-		t.Fatalf("AddCheckIns = %d, %v", stored, err)
-	}
-	if seq, hash, err := s.LastCheckIn(ctx, n.ID); err != nil || seq != 1 || hash != "00ff" {
-		t.Fatalf("LastCheckIn = %d %q, %v", seq, hash, err)
-	}
-	if n, _, err := store.VerifyChain(ctx, s); err != nil || n != 4 {
-		t.Fatalf("VerifyChain = %d, %v", n, err)
+	for _, from := range []int{2, 3} {
+		t.Run(fmt.Sprint("version ", from), func(t *testing.T) {
+			s := newTestStore(t)
+			if err := s.migrate(t.Context(), from); err != nil {
+				t.Fatal(err)
+			}
+			storetest.Upgrade(t, s, from, func(ctx context.Context) (int, error) {
+				var version int
+				err := s.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version)
+				return version, err
+			})
+		})
 	}
 }

@@ -75,7 +75,7 @@ func (s *Store) ReserveSlots(ctx context.Context, purpose string, n, listSize in
 // newList creates an empty list for purpose with a random ID and makes it current.
 func (s *Store) newList(ctx context.Context, tx *sql.Tx, purpose string, size int) (string, error) {
 	for range 3 {
-		id := randomListID()
+		id := store.NewListID()
 		res, err := tx.ExecContext(ctx, `INSERT INTO status_lists (id, purpose, size, used, version, created_at)
 			VALUES (?, ?, ?, 0, 0, ?) ON CONFLICT DO NOTHING`, id, purpose, size, micros(s.now()))
 		if err != nil {
@@ -96,7 +96,7 @@ func (s *Store) newList(ctx context.Context, tx *sql.Tx, purpose string, size in
 // pickIndex inserts a slot at a random index of the list that no slot holds yet.
 func pickIndex(ctx context.Context, ins *sql.Stmt, list string, size int) (int, error) {
 	for range maxPicks {
-		idx := randomIndex(size)
+		idx := store.RandomIndex(size)
 		res, err := ins.ExecContext(ctx, list, idx)
 		if err != nil {
 			return 0, err
@@ -211,8 +211,10 @@ func (s *Store) Credential(ctx context.Context, id string) (store.CredentialReco
 		if err != nil {
 			return mapErr(err)
 		}
-		cs := []*store.CredentialRecord{&c}
-		return loadSlots(ctx, tx, cs)
+		cs := []store.CredentialRecord{c}
+		err = loadSlots(ctx, tx, cs)
+		c = cs[0]
+		return err
 	})
 	if err != nil {
 		return store.CredentialRecord{}, fmt.Errorf("sqlite: credential %q: %w", id, err)
@@ -221,15 +223,15 @@ func (s *Store) Credential(ctx context.Context, id string) (store.CredentialReco
 }
 
 // loadSlots fills the Slots of cs.
-func loadSlots(ctx context.Context, tx *sql.Tx, cs []*store.CredentialRecord) error {
+func loadSlots(ctx context.Context, tx *sql.Tx, cs []store.CredentialRecord) error {
 	if len(cs) == 0 {
 		return nil
 	}
 	byID := make(map[string]*store.CredentialRecord, len(cs))
 	args := make([]any, len(cs))
-	for i, c := range cs {
-		byID[c.ID] = c
-		args[i] = c.ID
+	for i := range cs {
+		byID[cs[i].ID] = &cs[i]
+		args[i] = cs[i].ID
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT s.credential_id, s.list_id, l.purpose, s.idx
 		FROM status_slots s JOIN status_lists l ON l.id = s.list_id
@@ -295,11 +297,7 @@ func (s *Store) Credentials(ctx context.Context, f store.CredentialFilter) ([]st
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		ptrs := make([]*store.CredentialRecord, len(out))
-		for i := range out {
-			ptrs[i] = &out[i]
-		}
-		return loadSlots(ctx, tx, ptrs)
+		return loadSlots(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: credentials: %w", err)

@@ -52,6 +52,9 @@ func testApprovals(t *testing.T, s store.Store) {
 		"with a credential": func(a *store.Approval) { a.CredentialID = "urn:c:x" },
 		"zero created":      func(a *store.Approval) { a.CreatedAt = time.Time{} },
 		"zero expiry":       func(a *store.Approval) { a.ExpiresAt = time.Time{} },
+		"ID not UTF-8":      func(a *store.Approval) { a.ID = "ap-\xff" },
+		"NUL in requester":  func(a *store.Approval) { a.RequestedBy = "tok\x00" },
+		"node not UTF-8":    func(a *store.Approval) { a.Node = "lis\xc3" },
 	} {
 		a := approval("ap-new", base)
 		mut(&a)
@@ -84,13 +87,20 @@ func testApprovals(t *testing.T, s store.Store) {
 		id, approver string
 		when         time.Time
 	}{
-		"empty approval": {"", "tok-s3", base},
-		"empty approver": {a1.ID, "", base},
-		"zero time":      {a1.ID, "tok-s3", time.Time{}},
+		"empty approval":     {"", "tok-s3", base},
+		"empty approver":     {a1.ID, "", base},
+		"zero time":          {a1.ID, "tok-s3", time.Time{}},
+		"year 10000":         {a1.ID, "tok-s3", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		"approver not UTF-8": {a1.ID, "tok-\xff", base},
+		"NUL in approval ID": {"ap-1\x00", "tok-s3", base},
 	} {
 		_, err = s.AddVote(ctx, c.id, c.approver, c.when, entry("approval.vote", "x"))
 		wantErr(t, "AddVote "+name, err, store.ErrInvalid)
 	}
+	badVote := entry("approval.vote", a1.ID)
+	badVote.Details = []byte("{")
+	_, err = s.AddVote(ctx, a1.ID, "tok-s3", base, badVote)
+	wantErr(t, "AddVote with a bad audit entry", err, store.ErrInvalid)
 	unchanged(t, s, h, "failed AddVote")
 
 	// Final states.
@@ -103,6 +113,11 @@ func testApprovals(t *testing.T, s store.Store) {
 	for _, st := range []string{store.ApprovalIssued, store.ApprovalPending, "", "approved"} {
 		wantErr(t, "SetApprovalState "+st, s.SetApprovalState(ctx, a3.ID, st), store.ErrInvalid)
 	}
+	for _, id := range []string{"", "ap-\xff", "ap-3\x00"} {
+		wantErr(t, fmt.Sprintf("SetApprovalState of %q", id), s.SetApprovalState(ctx, id, store.ApprovalRejected), store.ErrInvalid)
+	}
+	wantErr(t, "SetApprovalState with a bad audit entry",
+		s.SetApprovalState(ctx, a3.ID, store.ApprovalRejected, store.AuditEntry{At: base, Actor: "tok-admin"}), store.ErrInvalid)
 	unchanged(t, s, h, "failed SetApprovalState")
 
 	// Issuance completes a1.
@@ -157,13 +172,7 @@ func testApprovals(t *testing.T, s store.Store) {
 
 func testApprovalsConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	other := sibling(t, s)
-	pick := func(i int) store.Store {
-		if i%2 == 1 {
-			return other
-		}
-		return s
-	}
+	pick := alternate(s, sibling(t, s))
 
 	// Votes from 8 approvers at once are counted 1 to 8, each once.
 	a := approval("ap-votes", base)

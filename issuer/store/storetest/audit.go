@@ -108,13 +108,10 @@ func testAudit(t *testing.T, s store.Store) {
 
 func testAuditConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	other := sibling(t, s)
+	pick := alternate(s, sibling(t, s))
 	const workers, calls = 16, 10
 	errs := parallel(workers, func(i int) error {
-		st := s
-		if i%2 == 1 {
-			st = other
-		}
+		st := pick(i)
 		for c := range calls {
 			target := fmt.Sprintf("%d/%d", i, c)
 			if err := st.AppendAudit(ctx, entry("concurrent.a", target), entry("concurrent.b", target)); err != nil {
@@ -236,12 +233,7 @@ func testMonthlyCounts(t *testing.T, s store.Store) {
 			t.Fatalf("MonthlyCounts(%s, %s) = %+v, want %+v", c.from.Format(time.DateOnly), c.to.Format(time.DateOnly), got, c.want)
 		}
 	}
-	for name, p := range map[string][2]time.Time{
-		"empty period":    {mar, mar},
-		"reversed period": {apr, mar},
-		"zero start":      {{}, mar},
-		"zero end":        {mar, {}},
-	} {
+	for name, p := range badPeriods(mar) {
 		_, err := s.MonthlyCounts(ctx, p[0], p[1])
 		wantErr(t, "MonthlyCounts "+name, err, store.ErrInvalid)
 	}
@@ -250,12 +242,10 @@ func testMonthlyCounts(t *testing.T, s store.Store) {
 func testMixedConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	other := sibling(t, s)
+	pick := alternate(s, other)
 	const workers = 8
 	errs := parallel(workers, func(i int) error {
-		st := s
-		if i%2 == 1 {
-			st = other
-		}
+		st := pick(i)
 		did := fmt.Sprintf("did:key:w%d", i)
 		if err := st.CreateMember(ctx, store.Member{DID: did, CreatedAt: base}, entry("member.create", did)); err != nil {
 			return err

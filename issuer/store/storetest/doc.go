@@ -11,7 +11,9 @@
 // Implementations run it from their own tests. Optional abilities of the store under
 // test, found by type assertion, widen the suite: Tamperer (edit the audit log behind
 // the store's back, to see VerifyChain catch it) and Sibling (a second store on the
-// same database, standing in for a second process).
+// same database, standing in for a second process). Upgrade and Clock check what
+// needs a backend's own setup: a database stopped at an older schema version, a
+// store made with a clock.
 //
 // What it does not do: test anything backend-specific (durability across a reopen,
 // connection settings, schema layout); each backend's own tests do that.

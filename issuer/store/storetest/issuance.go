@@ -363,6 +363,10 @@ func testSetStatus(t *testing.T, s store.Store) {
 		"empty ID":        change("", store.PurposeRevocation, true, "x", base),
 		"zero time":       change(is.Credential.ID, store.PurposeRevocation, true, "x", time.Time{}),
 		"no actor":        {CredentialID: is.Credential.ID, Purpose: store.PurposeRevocation, Value: true, At: base},
+		"year 10000":      change(is.Credential.ID, store.PurposeRevocation, true, "x", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)),
+		"ID not UTF-8":    change("urn:c:\xff", store.PurposeRevocation, true, "x", base),
+		"NUL in reason":   change(is.Credential.ID, store.PurposeRevocation, true, "x\x00", base),
+		"actor not UTF-8": {CredentialID: is.Credential.ID, Purpose: store.PurposeRevocation, Value: true, Actor: "tok-\xc3", At: base},
 	} {
 		_, err := s.SetStatus(ctx, c, entry("credential.status", "x"))
 		wantErr(t, "SetStatus "+name, err, store.ErrInvalid)
@@ -391,14 +395,11 @@ func testSetStatus(t *testing.T, s store.Store) {
 func testSetStatusConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	is := issue(t, s, cred("urn:c:a", "MembershipCredential", "did:key:a", "", base))[0]
-	other := sibling(t, s)
+	pick := alternate(s, sibling(t, s))
 	for round, value := range []bool{true, false, true} {
 		changed := make([]bool, 8)
 		errs := parallel(len(changed), func(i int) error {
-			st := s
-			if i%2 == 1 {
-				st = other
-			}
+			st := pick(i)
 			var err error
 			changed[i], err = st.SetStatus(ctx, change(is.Credential.ID, store.PurposeRevocation, value, fmt.Sprint(i), at(time.Duration(round)*time.Hour)),
 				entry("credential.status", is.Credential.ID))

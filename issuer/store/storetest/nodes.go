@@ -355,12 +355,7 @@ func testCheckInsInvalid(t *testing.T, s store.Store) {
 		wantErr(t, "CheckIns "+name, err, store.ErrInvalid)
 	}
 	mar := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	for name, p := range map[string][2]time.Time{
-		"empty period":    {mar, mar},
-		"reversed period": {mar.AddDate(0, 1, 0), mar},
-		"zero start":      {{}, mar},
-		"zero end":        {mar, {}},
-	} {
+	for name, p := range badPeriods(mar) {
 		_, err := s.MonthlyCheckIns(ctx, p[0], p[1])
 		wantErr(t, "MonthlyCheckIns "+name, err, store.ErrInvalid)
 	}
@@ -656,12 +651,7 @@ func testCheckInReports(t *testing.T, s store.Store) {
 func testCheckInsConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	other := sibling(t, s)
-	pick := func(i int) store.Store {
-		if i%2 == 1 {
-			return other
-		}
-		return s
-	}
+	pick := alternate(s, other)
 	audited := int64(0)
 
 	// Concurrent enrollments of one node: one wins.

@@ -384,12 +384,7 @@ func outcome(t *testing.T, what string, errs []error, want error) []int {
 func testOffersConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	other := sibling(t, s)
-	pick := func(i int) store.Store {
-		if i%2 == 1 {
-			return other
-		}
-		return s
-	}
+	pick := alternate(s, other)
 	audited := int64(0)
 
 	// One code, eight redemptions with different tokens: one wins.
@@ -555,7 +550,7 @@ func testNonces(t *testing.T, s store.Store) {
 
 func testNoncesConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	other := sibling(t, s)
+	pick := alternate(s, sibling(t, s))
 	const nonces, consumers, expired = 16, 8, 300
 	for i := range nonces {
 		must(t, "CreateNonce", s.CreateNonce(ctx, nonce(i), at(time.Hour)))
@@ -565,10 +560,7 @@ func testNoncesConcurrent(t *testing.T, s store.Store) {
 		must(t, "CreateNonce", s.CreateNonce(ctx, nonce(1000+i), at(time.Duration(i)*time.Millisecond)))
 	}
 	errs := parallel(nonces*consumers, func(i int) error {
-		st := s
-		if i%2 == 1 {
-			st = other
-		}
+		st := pick(i)
 		return st.ConsumeNonce(ctx, nonce(i%nonces), at(time.Minute+time.Duration(i)*time.Microsecond))
 	})
 	wins := make([]int, nonces)
@@ -585,10 +577,7 @@ func testNoncesConcurrent(t *testing.T, s store.Store) {
 	}
 	// An expired nonce is refused under concurrency too.
 	errs = parallel(8, func(i int) error {
-		st := s
-		if i%2 == 1 {
-			st = other
-		}
+		st := pick(i)
 		return st.ConsumeNonce(ctx, nonce(1000+expired-1), at(time.Hour))
 	})
 	if won := outcome(t, "concurrent ConsumeNonce of an expired nonce", errs, store.ErrNotFound); len(won) != 0 {

@@ -159,6 +159,29 @@ func sibling(t *testing.T, s store.Store) store.Store {
 	return s
 }
 
+// badPeriods are report periods around start that the store refuses.
+func badPeriods(start time.Time) map[string][2]time.Time {
+	next := start.AddDate(0, 1, 0)
+	return map[string][2]time.Time{
+		"empty period":    {start, start},
+		"reversed period": {next, start},
+		"zero start":      {{}, start},
+		"zero end":        {start, {}},
+		"end in 10000":    {start, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	}
+}
+
+// alternate returns a function giving s for even i and other for odd i, so that
+// concurrent callers split between two stores on one database.
+func alternate(s, other store.Store) func(i int) store.Store {
+	return func(i int) store.Store {
+		if i%2 == 1 {
+			return other
+		}
+		return s
+	}
+}
+
 // parallel runs fn(i) for i in [0, n) at once and returns the errors.
 func parallel(n int, fn func(i int) error) []error {
 	errs := make([]error, n)
@@ -188,13 +211,8 @@ func mustAll(t *testing.T, what string, errs []error) {
 func testMigrate(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	must(t, "Ping", s.Ping(ctx))
-	other := sibling(t, s)
-	errs := parallel(8, func(i int) error {
-		if i%2 == 1 {
-			return other.Migrate(ctx)
-		}
-		return s.Migrate(ctx)
-	})
+	pick := alternate(s, sibling(t, s))
+	errs := parallel(8, func(i int) error { return pick(i).Migrate(ctx) })
 	mustAll(t, "concurrent Migrate", errs)
 	must(t, "Migrate again", s.Migrate(ctx))
 	if h := headOf(t, s); h != (head{}) {
@@ -244,13 +262,10 @@ func testSettings(t *testing.T, s store.Store) {
 	}
 
 	// Concurrent first starts agree on one value.
-	other := sibling(t, s)
+	pick := alternate(s, sibling(t, s))
 	got := make([]string, 16)
 	errs := parallel(len(got), func(i int) error {
-		st := s
-		if i%2 == 1 {
-			st = other
-		}
+		st := pick(i)
 		var err error
 		got[i], err = st.InitSetting(ctx, "race", fmt.Sprintf("value-%d", i))
 		return err
@@ -284,13 +299,15 @@ func testSigningKeys(t *testing.T, s store.Store) {
 	unchanged(t, s, h, "duplicate key")
 
 	for name, mut := range map[string]func(k *store.SigningKey){
-		"empty ID":        func(k *store.SigningKey) { k.ID = "" },
-		"no algorithm":    func(k *store.SigningKey) { k.Algorithm = "" },
-		"no public JWK":   func(k *store.SigningKey) { k.PublicJWK = nil },
-		"no sealed key":   func(k *store.SigningKey) { k.Sealed = nil },
-		"zero created":    func(k *store.SigningKey) { k.CreatedAt = time.Time{} },
-		"year 10000":      func(k *store.SigningKey) { k.CreatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
-		"bad audit entry": func(k *store.SigningKey) {},
+		"empty ID":         func(k *store.SigningKey) { k.ID = "" },
+		"no algorithm":     func(k *store.SigningKey) { k.Algorithm = "" },
+		"no public JWK":    func(k *store.SigningKey) { k.PublicJWK = nil },
+		"no sealed key":    func(k *store.SigningKey) { k.Sealed = nil },
+		"zero created":     func(k *store.SigningKey) { k.CreatedAt = time.Time{} },
+		"year 10000":       func(k *store.SigningKey) { k.CreatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"ID not UTF-8":     func(k *store.SigningKey) { k.ID = "key-\xff" },
+		"NUL in algorithm": func(k *store.SigningKey) { k.Algorithm = "Ed25519\x00" },
+		"bad audit entry":  func(k *store.SigningKey) {},
 	} {
 		k := store.SigningKey{ID: "key-x", Algorithm: "Ed25519", PublicJWK: []byte("{}"), Sealed: []byte{1}, CreatedAt: base}
 		mut(&k)
@@ -341,6 +358,9 @@ func testTokens(t *testing.T, s store.Store) {
 		"empty node":      func(k *store.Token) { k.Nodes = []string{"lisbon", ""} },
 		"zero created":    func(k *store.Token) { k.CreatedAt = time.Time{} },
 		"created revoked": func(k *store.Token) { k.RevokedAt = base },
+		"ID not UTF-8":    func(k *store.Token) { k.ID = "tok-\xff" },
+		"NUL in name":     func(k *store.Token) { k.Name = "Ada\x00" },
+		"node not UTF-8":  func(k *store.Token) { k.Nodes = []string{"lis\xc3"} },
 	} {
 		k := store.Token{ID: "tok-new", Hash: tokenHash("new"), Role: store.RoleBadgeIssuer, CreatedAt: base}
 		mut(&k)
@@ -619,13 +639,10 @@ func testReserveListSizes(t *testing.T, s store.Store) {
 
 func testReserveConcurrent(t *testing.T, s store.Store) {
 	const workers, calls, n, size = 16, 8, 3, 64
-	other := sibling(t, s)
+	pick := alternate(s, sibling(t, s))
 	got := make([][]store.Slot, workers)
 	errs := parallel(workers, func(i int) error {
-		st := s
-		if i%2 == 1 {
-			st = other
-		}
+		st := pick(i)
 		for c := range calls {
 			purpose := store.PurposeRevocation
 			if c%4 == 3 {

@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/civitas-net/civitas/credential/jose"
 	"github.com/civitas-net/civitas/did"
 	"github.com/civitas-net/civitas/issuer"
 	"github.com/civitas-net/civitas/keys"
@@ -138,7 +136,7 @@ func (d *memberDoor) CheckIn(ctx context.Context, raw []byte) (node.Decision, er
 	dec := node.Decision{Decision: node.Refused, At: now.UTC(), Seq: d.seq}
 	d.mu.Unlock()
 
-	nonce := vpNonce(raw)
+	nonce, _ := verifier.PresentationChallenge(raw)
 	d.mu.Lock()
 	expires, ok := d.issued[nonce]
 	d.mu.Unlock()
@@ -169,19 +167,6 @@ func (d *memberDoor) CheckIn(ctx context.Context, raw []byte) (node.Decision, er
 		dec.Reasons = append(dec.Reasons, words(string(c)))
 	}
 	return dec, nil
-}
-
-// vpNonce reads, unverified, the nonce a vp+jwt claims to answer.
-func vpNonce(raw []byte) string {
-	t, err := jose.Parse([]byte(strings.TrimSpace(string(raw))), jose.TypPresentation)
-	if err != nil {
-		return ""
-	}
-	_, claims, err := t.Presentation()
-	if err != nil {
-		return ""
-	}
-	return claims.Nonce
 }
 
 // Reasons in a door person's words (the real door has its own table).

@@ -12,6 +12,7 @@ import (
 	"github.com/civitas-net/civitas/credential"
 	"github.com/civitas-net/civitas/credential/jose"
 	"github.com/civitas-net/civitas/did"
+	"github.com/civitas-net/civitas/internal/clip"
 	"github.com/civitas-net/civitas/issuer/store"
 	"github.com/civitas-net/civitas/schemas"
 	"github.com/civitas-net/civitas/statuslist"
@@ -369,9 +370,4 @@ func typeNames() []string {
 	return out
 }
 
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
+func truncate(s string) string { return clip.String(s, 80) }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -174,32 +173,33 @@ func (s *Service) EnrollNode(ctx context.Context, nodeID, nodeDID, code string) 
 }
 
 // authenticateNode checks a node's signed request (Authorization: CivitasNode <jwt>)
-// for method and the public URL u, and returns the node.
-func (s *Service) authenticateNode(ctx context.Context, nodeID, authorization, method, u string) (store.Node, error) {
+// for method and the public URL u, and returns the node and its public key.
+func (s *Service) authenticateNode(ctx context.Context, nodeID, authorization, method, u string) (store.Node, crypto.PublicKey, error) {
 	tok, ok := strings.CutPrefix(authorization, node.AuthScheme+" ")
 	n, err := s.store.Node(ctx, nodeID)
+	var pub crypto.PublicKey
 	switch {
 	case !ok:
 		err = errors.New("no node token")
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
 		err = errors.New("unknown node")
 	case err != nil:
-		return n, internal("read node", err)
+		return n, nil, internal("read node", err)
 	case n.DID == "":
 		err = errors.New("the node has not enrolled")
 	default:
-		err = node.VerifyRequest(ctx, tok, n.DID, method, u, s.now())
+		pub, err = node.VerifyRequest(ctx, tok, n.DID, method, u, s.now())
 	}
 	if err != nil {
 		s.auditDenied(ctx, "node:"+truncate(nodeID), "auth.denied", err.Error())
-		return n, errorf(CodeUnauthorized, "the request is not signed by this node's key")
+		return n, nil, errorf(CodeUnauthorized, "the request is not signed by this node's key")
 	}
-	return n, nil
+	return n, pub, nil
 }
 
 // RefreshBundle answers a node's request for a new bundle.
 func (s *Service) RefreshBundle(ctx context.Context, nodeID, authorization, method, u string) ([]byte, error) {
-	n, err := s.authenticateNode(ctx, nodeID, authorization, method, u)
+	n, _, err := s.authenticateNode(ctx, nodeID, authorization, method, u)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (s *Service) RefreshBundle(ctx context.Context, nodeID, authorization, meth
 
 // CheckInHead returns the last ledger entry the issuer holds for the node.
 func (s *Service) CheckInHead(ctx context.Context, nodeID, authorization, method, u string) (int64, string, error) {
-	if _, err := s.authenticateNode(ctx, nodeID, authorization, method, u); err != nil {
+	if _, _, err := s.authenticateNode(ctx, nodeID, authorization, method, u); err != nil {
 		return 0, "", err
 	}
 	seq, hash, err := s.store.LastCheckIn(ctx, nodeID)
@@ -233,7 +233,7 @@ type UploadResult struct {
 // chained, continuing what the issuer holds; stored idempotently; admissions of one
 // credential at two nodes within the window are flagged.
 func (s *Service) UploadCheckIns(ctx context.Context, nodeID, authorization, method, u string, body []byte) (UploadResult, error) {
-	n, err := s.authenticateNode(ctx, nodeID, authorization, method, u)
+	_, pub, err := s.authenticateNode(ctx, nodeID, authorization, method, u)
 	if err != nil {
 		return UploadResult{}, err
 	}
@@ -245,10 +245,6 @@ func (s *Service) UploadCheckIns(ctx context.Context, nodeID, authorization, met
 	}
 	if len(req.Entries) == 0 || len(req.Entries) > maxUpload {
 		return UploadResult{}, errorf(CodeMalformedRequest, "send 1 to %d entries", maxUpload)
-	}
-	pub, err := s.nodeKey(ctx, n.DID)
-	if err != nil {
-		return UploadResult{}, internal("node key", err)
 	}
 	first := req.Entries[0]
 	if err := node.VerifyChain(req.Entries, pub, first.Seq-1, first.PrevHash); err != nil {
@@ -289,19 +285,6 @@ func (s *Service) UploadCheckIns(ctx context.Context, nodeID, authorization, met
 		}
 	}
 	return UploadResult{Stored: stored, LastSeq: last, Flagged: own}, nil
-}
-
-// nodeKey returns the public key of a node's did:key, resolved by the service's own
-// resolver (not a new one, with its HTTP client, per upload).
-func (s *Service) nodeKey(ctx context.Context, nodeDID string) (crypto.PublicKey, error) {
-	doc, err := s.resolver.Resolve(ctx, nodeDID)
-	if err != nil {
-		return nil, err
-	}
-	if len(doc.VerificationMethod) == 0 {
-		return nil, fmt.Errorf("%s has no key", nodeDID)
-	}
-	return doc.VerificationMethod[0].PublicKey()
 }
 
 // Nodes lists the community's nodes (admins only).

@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -27,6 +28,15 @@ type Report struct {
 type AuditHead struct {
 	Seq  int64  `json:"seq"`
 	Hash string `json:"hash"`
+}
+
+// StoredDID returns the issuer DID a store was first served with, "" when it never was.
+func StoredDID(ctx context.Context, st store.Store) (string, error) {
+	d, err := st.Setting(ctx, settingDID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return d, err
 }
 
 // MonthlyReport builds the report for month ("2026-11") from st. It needs no running

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	textclip "github.com/civitas-net/civitas/internal/clip"
 )
 
 // Names the specification gives to types and purposes.
@@ -298,10 +300,4 @@ func checkURL(field, s string) error {
 }
 
 // clip shortens outside strings before they go into an error message.
-func clip(s string) string {
-	const n = 64
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
+func clip(s string) string { return textclip.String(s, 64) }

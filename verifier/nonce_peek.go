@@ -2,14 +2,12 @@ package verifier
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 
 	"github.com/civitas-net/civitas/credential"
 	"github.com/civitas-net/civitas/credential/jose"
 	"github.com/civitas-net/civitas/credential/sdjwt"
-	"github.com/civitas-net/civitas/internal/jsonstrict"
 )
 
 // ErrNoChallenge reports a presentation that carries no challenge to read.
@@ -51,24 +49,8 @@ func PresentationChallenge(raw []byte) (string, error) {
 		if err != nil {
 			return "", unreadable(err)
 		}
-		if !sd.HasKeyBinding {
-			return "", ErrNoChallenge
-		}
-		kb := in[bytes.LastIndexByte(in, '~')+1:]
-		parts := bytes.Split(kb, []byte{'.'})
-		if len(parts) != 3 {
-			return "", ErrNoChallenge
-		}
-		payload, err := base64.RawURLEncoding.DecodeString(string(parts[1]))
-		if err != nil {
-			return "", unreadable(err)
-		}
-		var claims map[string]any
-		if err := jsonstrict.Unmarshal(payload, &claims, jsonstrict.Limits{MaxBytes: 8 << 10}); err != nil {
-			return "", unreadable(err)
-		}
-		if n, ok := claims["nonce"].(string); ok && n != "" {
-			return n, nil
+		if sd.KeyBindingNonce != "" {
+			return sd.KeyBindingNonce, nil
 		}
 	default:
 		t, err := jose.Parse(in, jose.TypPresentation)

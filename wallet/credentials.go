@@ -51,19 +51,7 @@ func Describe(raw []byte) (Description, error) {
 		if err != nil {
 			return Description{}, err
 		}
-		d := Description{Format: FormatSDJWTVC, Issuer: sd.Issuer, IssuedAt: sd.IssuedAt, ValidUntil: sd.Expires}
-		issuerPart, _, _ := strings.Cut(string(raw), "~")
-		h := sha256.Sum256([]byte(issuerPart))
-		d.ID = "urn:sd-jwt:" + base64.RawURLEncoding.EncodeToString(h[:])
-		if t, ok := schemas.ByVCT(sd.VCT); ok {
-			d.Types = t.Types
-		} else {
-			d.Types = []string{sd.VCT}
-		}
-		if sub, ok := sd.Claims()["sub"].(string); ok {
-			d.Subject = sub
-		}
-		return d, nil
+		return describeSDJWT(sd, raw), nil
 	default:
 		t, err := jose.Parse(raw, jose.TypCredential)
 		if err != nil {
@@ -77,32 +65,50 @@ func Describe(raw []byte) (Description, error) {
 	}
 }
 
+// describeSDJWT describes a parsed SD-JWT VC; raw is its compact form.
+func describeSDJWT(sd *sdjwt.SDJWT, raw []byte) Description {
+	d := Description{Format: FormatSDJWTVC, Issuer: sd.Issuer, IssuedAt: sd.IssuedAt, ValidUntil: sd.Expires}
+	issuerPart, _, _ := strings.Cut(string(raw), "~")
+	h := sha256.Sum256([]byte(issuerPart))
+	d.ID = "urn:sd-jwt:" + base64.RawURLEncoding.EncodeToString(h[:])
+	if t, ok := schemas.ByVCT(sd.VCT); ok {
+		d.Types = t.Types
+	} else {
+		d.Types = []string{sd.VCT}
+	}
+	if sub, ok := sd.Claims()["sub"].(string); ok {
+		d.Subject = sub
+	}
+	return d
+}
+
 func describeCredential(c *credential.Credential, format string) Description {
 	return Description{ID: c.ID, Format: format, Types: c.Types, Issuer: c.Issuer, Subject: c.SubjectID(), IssuedAt: c.ValidFrom, ValidUntil: c.ValidUntil}
 }
 
 // checkBinding refuses a received credential that is not bound to this holder: a W3C
-// credential whose subject is another DID, an SD-JWT VC bound to another key.
-func (h *Holder) checkBinding(r Received) error {
+// credential whose subject is another DID, an SD-JWT VC bound to another key. It
+// returns the credential's Description.
+func (h *Holder) checkBinding(r Received) (Description, error) {
 	if r.Format == FormatSDJWTVC {
 		sd, err := sdjwt.Parse(string(r.Raw))
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrReceive, err)
+			return Description{}, fmt.Errorf("%w: %w", ErrReceive, err)
 		}
 		eq, ok := sd.Holder.Key.(interface{ Equal(crypto.PublicKey) bool })
 		if !ok || !eq.Equal(h.Key.Public()) {
-			return fmt.Errorf("%w: the SD-JWT VC is bound to another key", ErrReceive)
+			return Description{}, fmt.Errorf("%w: the SD-JWT VC is bound to another key", ErrReceive)
 		}
-		return nil
+		return describeSDJWT(sd, r.Raw), nil
 	}
 	d, err := Describe(r.Raw)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrReceive, err)
+		return Description{}, fmt.Errorf("%w: %w", ErrReceive, err)
 	}
 	if d.Subject != h.DID {
-		return fmt.Errorf("%w: the credential is about %s, not this wallet's DID", ErrReceive, d.Subject)
+		return Description{}, fmt.Errorf("%w: the credential is about %s, not this wallet's DID", ErrReceive, d.Subject)
 	}
-	return nil
+	return d, nil
 }
 
 // PresentSDJWT presents an SD-JWT VC: it keeps the disclosures of the named claims

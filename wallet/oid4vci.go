@@ -124,6 +124,8 @@ type Received struct {
 	ConfigurationID string
 	// Raw is the credential as the issuer sent it: a compact JWT or SD-JWT, or JSON.
 	Raw []byte
+	// Description is what Describe says of Raw.
+	Description Description
 }
 
 // maxResponse caps every response read from an issuer.
@@ -227,7 +229,7 @@ func (h *Holder) Receive(ctx context.Context, offerURI string, o ReceiveOptions)
 		raw = []byte(s)
 	}
 	r := Received{Format: config.Format, ConfigurationID: configID, Raw: raw}
-	if err := h.checkBinding(r); err != nil {
+	if r.Description, err = h.checkBinding(r); err != nil {
 		return Received{}, err
 	}
 	return r, nil

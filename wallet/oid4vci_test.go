@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -257,6 +258,9 @@ func TestReceive(t *testing.T) {
 		}
 		if got.Format != format || got.ConfigurationID != "c1" || string(got.Raw) != want {
 			t.Fatalf("%s: Receive = %+v", format, got)
+		}
+		if d, err := wallet.Describe(got.Raw); err != nil || !reflect.DeepEqual(d, got.Description) {
+			t.Fatalf("%s: Description %+v, Describe %+v %v", format, got.Description, d, err)
 		}
 	}
 }

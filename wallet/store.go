@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/civitas-net/civitas/did"
@@ -729,7 +728,7 @@ func (s *Store) Delete(id string) error {
 	if err := os.Remove(s.credPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("wallet: credential deleted from the index but its file remains: %w", err)
 	}
-	if err := syncFolder(filepath.Join(s.dir, credDir)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Join(s.dir, credDir)); err != nil {
 		return fmt.Errorf("wallet: credential deleted, but the folder did not sync: %w", err)
 	}
 	return nil
@@ -790,19 +789,6 @@ func readFileMax(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
-}
-
-// syncFolder flushes a folder's entries so that a removal survives a crash.
-func syncFolder(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
-	return nil
 }
 
 // lockWallet takes the wallet's lock without waiting: ErrLocked when another open

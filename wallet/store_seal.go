@@ -4,7 +4,6 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 
@@ -103,14 +102,9 @@ func decodeHeader(p []byte) ([]byte, error) {
 	return p[1:], nil
 }
 
-// envelopeParams reads the Argon2id parameters from a keystore envelope's header (Magic,
-// version, time, memory, threads, salt), which keystore documents. The envelope must
-// already have opened.
+// envelopeParams reads the Argon2id parameters from a keystore envelope that has
+// already opened (so its header is known good).
 func envelopeParams(env []byte) keystore.Params {
-	h := env[len(keystore.Magic)+1:]
-	return keystore.Params{
-		Time:      binary.BigEndian.Uint32(h[0:4]),
-		MemoryKiB: binary.BigEndian.Uint32(h[4:8]),
-		Threads:   h[8],
-	}
+	p, _ := keystore.EnvelopeParams(env)
+	return p
 }

@@ -80,8 +80,8 @@ the log. It holds no personal data.`,
 				return err
 			}
 			defer st.Close()
-			issuerDID, err := st.Setting(cmd.Context(), "issuer.did")
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
+			issuerDID, err := issuer.StoredDID(cmd.Context(), st)
+			if err != nil {
 				return err
 			}
 			r, err := issuer.MonthlyReport(cmd.Context(), st, issuerDID, month, time.Now())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/civitas-net/civitas/internal/atomicfile"
 	"github.com/civitas-net/civitas/internal/keystore"
 	"github.com/civitas-net/civitas/issuer/store"
 	"github.com/civitas-net/civitas/issuer/store/postgres"
@@ -136,26 +134,9 @@ func (c storeConfig) keyEncryptionKey(ctx context.Context, st store.Store) (*key
 
 // secretFile reads the data folder's keystore secret, creating it on first start.
 func (c storeConfig) secretFile() ([]byte, error) {
-	path := filepath.Join(c.DataDir, secretFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		var b [32]byte
-		rand.Read(b[:])
-		fresh := []byte(base64.RawURLEncoding.EncodeToString(b[:]))
-		if err := atomicfile.Create(path, fresh, 0o600); err != nil && !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("create keystore secret: %w", err)
-		}
-		data, err = os.ReadFile(path)
-	}
+	secret, err := keystore.SecretFile(filepath.Join(c.DataDir, secretFile))
 	if err != nil {
-		return nil, fmt.Errorf("read keystore secret: %w", err)
-	}
-	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%s is readable by others (mode %v); chmod 600 it", path, info.Mode().Perm())
-	}
-	secret := []byte(strings.TrimSpace(string(data)))
-	if len(secret) < 16 {
-		return nil, fmt.Errorf("%s is too short to be a keystore secret", path)
+		return nil, fmt.Errorf("keystore secret: %w", err)
 	}
 	return secret, nil
 }

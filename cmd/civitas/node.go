@@ -90,7 +90,7 @@ func nodeBundleCmd() *cobra.Command {
 }
 
 // maxBundle bounds the answer fetch reads.
-const maxBundle = 16 << 20
+const maxBundle = node.MaxBundleSize
 
 // fetch sends req and returns the body of a 200 answer, or an error with the problem.
 // It follows no redirect and refuses an answer larger than maxBundle.

@@ -312,10 +312,7 @@ func walletReceiveCmd(dir *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := wallet.Describe(got.Raw)
-			if err != nil {
-				return err
-			}
+			d := got.Description
 			e, err := s.Add(wallet.Entry{ID: d.ID, Format: d.Format, Types: d.Types, Issuer: d.Issuer, IssuedAt: d.IssuedAt, ValidUntil: d.ValidUntil, Raw: got.Raw})
 			if err != nil {
 				return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/civitas-net/civitas/credential"
 	"github.com/civitas-net/civitas/did"
+	"github.com/civitas-net/civitas/internal/clip"
 	"github.com/civitas-net/civitas/internal/jcs"
 	"github.com/civitas-net/civitas/internal/jsonld"
 	"github.com/civitas-net/civitas/keys"
@@ -423,9 +424,4 @@ func checkKey(suite string, pub crypto.PublicKey) error {
 	return fmt.Errorf("%w: %s needs another key type than %T", ErrUnsupported, suite, pub)
 }
 
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
+func truncate(s string) string { return clip.String(s, 80) }

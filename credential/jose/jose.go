@@ -13,6 +13,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwa"
 
 	"github.com/civitas-net/civitas/did"
+	"github.com/civitas-net/civitas/internal/clip"
 	"github.com/civitas-net/civitas/internal/jsonstrict"
 	"github.com/civitas-net/civitas/keys"
 )
@@ -243,9 +244,4 @@ func isBase64URL(p []byte) bool {
 	return true
 }
 
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
+func truncate(s string) string { return clip.String(s, 80) }

@@ -79,6 +79,9 @@ type SDJWT struct {
 	Holder Holder
 	// HasKeyBinding reports whether a Key Binding JWT is attached.
 	HasKeyBinding bool
+	// KeyBindingNonce is the Key Binding JWT's nonce claim ("" without one): what a
+	// verifier looks up its challenge by before Verify checks it.
+	KeyBindingNonce string
 
 	raw         string
 	issuerJWT   *compactJWT
@@ -143,7 +146,7 @@ func Parse(s string) (*SDJWT, error) {
 			return nil, err
 		}
 		sd.kb.prefix = s[:last+1]
-		sd.HasKeyBinding = true
+		sd.HasKeyBinding, sd.KeyBindingNonce = true, sd.kb.nonce
 	}
 	return sd, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/civitas-net/civitas/credential/jose"
+	"github.com/civitas-net/civitas/internal/clip"
 	"github.com/civitas-net/civitas/internal/jsonstrict"
 	"github.com/civitas-net/civitas/keys"
 )
@@ -283,9 +284,4 @@ func cloneJSON(v any) any {
 	return v
 }
 
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
-}
+func truncate(s string) string { return clip.String(s, 80) }

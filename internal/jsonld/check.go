@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/civitas-net/civitas/internal/clip"
 	"github.com/civitas-net/civitas/internal/jsonld/rdfc"
 	"github.com/civitas-net/civitas/internal/jsonstrict"
 )
@@ -284,14 +285,4 @@ func numberValue(n json.Number) (float64, error) {
 }
 
 // truncate shortens s for an error message.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	i := max
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
-}
+func truncate(s string) string { return clip.String(s, 64) }

@@ -23,6 +23,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/civitas-net/civitas/internal/clip"
 )
 
 // Sentinel errors. Every error returned by this package wraps exactly one of them.
@@ -562,10 +564,4 @@ func foldKey(s string) string {
 }
 
 // truncate shortens a member name for an error message.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}
+func truncate(s string) string { return clip.String(s, 64) }

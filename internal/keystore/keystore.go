@@ -228,25 +228,12 @@ func SealWithPassphrase(passphrase, plaintext, ad []byte, p Params) ([]byte, err
 // including a wrong passphrase or ad, a tampered header or payload, a truncated payload
 // and trailing bytes, is ErrDecrypt.
 func OpenWithPassphrase(passphrase, sealed, ad []byte) ([]byte, error) {
-	if len(sealed) < HeaderSize {
-		return nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrFormat, len(sealed), HeaderSize)
-	}
-	if string(sealed[:len(Magic)]) != Magic {
-		return nil, fmt.Errorf("%w: wrong magic", ErrFormat)
+	p, err := EnvelopeParams(sealed)
+	if err != nil {
+		return nil, err
 	}
 	header := sealed[:HeaderSize]
 	h := header[len(Magic):]
-	if h[0] != envelopeVersion {
-		return nil, fmt.Errorf("%w: unknown version %d", ErrFormat, h[0])
-	}
-	p := Params{
-		Time:      binary.BigEndian.Uint32(h[1:5]),
-		MemoryKiB: binary.BigEndian.Uint32(h[5:9]),
-		Threads:   h[9],
-	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
 	payload := sealed[HeaderSize:]
 	if len(payload) < Overhead {
 		return nil, ErrDecrypt // no need to spend a derivation on it
@@ -256,6 +243,32 @@ func OpenWithPassphrase(passphrase, sealed, ad []byte) ([]byte, error) {
 		return nil, err
 	}
 	return key.Open(payload, envelopeAD(header, ad))
+}
+
+// EnvelopeParams returns the Argon2id parameters in the header of an envelope made by
+// SealWithPassphrase (so that what is sealed again can keep them). A wrong magic, an
+// unknown version or a truncated header is ErrFormat; parameters outside [MinParams,
+// MaxParams] are ErrParams.
+func EnvelopeParams(sealed []byte) (Params, error) {
+	if len(sealed) < HeaderSize {
+		return Params{}, fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrFormat, len(sealed), HeaderSize)
+	}
+	if string(sealed[:len(Magic)]) != Magic {
+		return Params{}, fmt.Errorf("%w: wrong magic", ErrFormat)
+	}
+	h := sealed[len(Magic):HeaderSize]
+	if h[0] != envelopeVersion {
+		return Params{}, fmt.Errorf("%w: unknown version %d", ErrFormat, h[0])
+	}
+	p := Params{
+		Time:      binary.BigEndian.Uint32(h[1:5]),
+		MemoryKiB: binary.BigEndian.Uint32(h[5:9]),
+		Threads:   h[9],
+	}
+	if err := p.Validate(); err != nil {
+		return Params{}, err
+	}
+	return p, nil
 }
 
 // envelopeAD is the header followed by the caller's ad; the header has a fixed size, so

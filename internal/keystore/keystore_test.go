@@ -481,3 +481,22 @@ func BenchmarkOpen1KiB(b *testing.B) {
 		}
 	}
 }
+
+func TestEnvelopeParams(t *testing.T) {
+	p := Params{Time: 2, MemoryKiB: MinParams.MemoryKiB, Threads: 1}
+	sealed, err := SealWithPassphrase([]byte("a passphrase"), []byte("x"), nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := EnvelopeParams(sealed); err != nil || got != p {
+		t.Fatalf("EnvelopeParams = %+v %v, want %+v", got, err, p)
+	}
+	for name, bad := range map[string][]byte{
+		"short":       sealed[:HeaderSize-1],
+		"wrong magic": append([]byte("X"), sealed[1:]...),
+	} {
+		if _, err := EnvelopeParams(bad); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: %v, want ErrFormat", name, err)
+		}
+	}
+}

@@ -148,8 +148,9 @@ func SignBundle(b *Bundle, key crypto.Signer, kid string) (string, error) {
 	return jose.SignJWS(payload, BundleTyp, kid, key)
 }
 
-// maxBundle caps a bundle file.
-const maxBundle = 8 << 20
+// MaxBundleSize caps a signed bundle, in bytes: the largest compact JWS that package
+// jose reads. The CLI and the node's client read no more than this from the issuer.
+const MaxBundleSize = 1 << 20
 
 // VerifyBundle checks a signed bundle: a compact JWS of BundleTyp, signed by a key of
 // the issuer's DID document in pinned (the document the node trusts), issued by that
@@ -165,8 +166,8 @@ func VerifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nod
 // verifyBundle is VerifyBundle, also returning the bundle's status lists as verified,
 // by URL, so that a node adopting the bundle does not verify them again.
 func verifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nodeID string, now time.Time) (*Bundle, map[string]*listSnapshot, error) {
-	if len(compact) > maxBundle {
-		return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrBundle, maxBundle)
+	if len(compact) > MaxBundleSize {
+		return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrBundle, MaxBundleSize)
 	}
 	t, err := jose.ParseJWS(compact)
 	if err != nil {
@@ -191,7 +192,7 @@ func verifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nod
 	}
 	var b Bundle
 	// A rule this node does not know must not be skipped: unknown members are refused.
-	if err := jsonstrict.Unmarshal(t.Payload, &b, jsonstrict.Limits{MaxBytes: maxBundle, MaxDepth: 32, DisallowUnknownFields: true}); err != nil {
+	if err := jsonstrict.Unmarshal(t.Payload, &b, jsonstrict.Limits{MaxBytes: MaxBundleSize, MaxDepth: 32, DisallowUnknownFields: true}); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrBundle, err)
 	}
 	switch {

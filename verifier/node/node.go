@@ -124,7 +124,7 @@ func Init(ctx context.Context, dir string, bundle []byte, issuerDoc *did.Documen
 	var head struct {
 		Node NodeInfo `json:"node"`
 	}
-	if err := jsonstrict.Unmarshal(t.Payload, &head, jsonstrict.Limits{MaxBytes: maxBundle, MaxDepth: 32}); err != nil {
+	if err := jsonstrict.Unmarshal(t.Payload, &head, jsonstrict.Limits{MaxBytes: MaxBundleSize, MaxDepth: 32}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBundle, err)
 	}
 	b, err := VerifyBundle(ctx, bundle, issuerDoc, head.Node.ID, o.Now())
@@ -207,20 +207,11 @@ func passphrase(dir string, given []byte) ([]byte, error) {
 	if len(given) > 0 {
 		return given, nil
 	}
-	path := filepath.Join(dir, secretFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		var b [32]byte
-		rand.Read(b[:])
-		if err := atomicfile.Create(path, []byte(base64.RawURLEncoding.EncodeToString(b[:])), 0o600); err != nil && !errors.Is(err, os.ErrExist) {
-			return nil, err
-		}
-		data, err = os.ReadFile(path)
-	}
+	secret, err := keystore.SecretFile(filepath.Join(dir, secretFile))
 	if err != nil {
-		return nil, fmt.Errorf("read node secret: %w", err)
+		return nil, fmt.Errorf("node secret: %w", err)
 	}
-	return []byte(strings.TrimSpace(string(data))), nil
+	return secret, nil
 }
 
 func writeConfig(dir string, cfg config) error {
@@ -235,17 +226,11 @@ func writeConfig(dir string, cfg config) error {
 // writing until Close.
 func Open(dir string, o Options) (*Node, error) {
 	o.defaults()
-	raw, err := os.ReadFile(filepath.Join(dir, configFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w in %s", ErrNotInitialized, dir)
-	}
+	cfg, err := readConfig(dir)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{dir: dir, now: o.Now}
-	if err := jsonstrict.Unmarshal(raw, &n.cfg, jsonstrict.Limits{MaxBytes: 1 << 20}); err != nil {
-		return nil, fmt.Errorf("node.json: %w", err)
-	}
+	n := &Node{dir: dir, now: o.Now, cfg: cfg}
 	secret, err := passphrase(dir, o.Passphrase)
 	if err != nil {
 		return nil, err
@@ -557,24 +542,13 @@ func mainType(types []string) string {
 // Entries are checked against the node's DID (a did:key), their chain included; an
 // entry being written at that moment (a torn last line) is left out.
 func ReadLedger(ctx context.Context, dir string) ([]LedgerEntry, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, configFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w in %s", ErrNotInitialized, dir)
-	}
+	cfg, err := readConfig(dir)
 	if err != nil {
 		return nil, err
 	}
-	var cfg config
-	if err := jsonstrict.Unmarshal(raw, &cfg, jsonstrict.Limits{MaxBytes: 1 << 20}); err != nil {
+	pub, err := PublicKey(ctx, cfg.DID)
+	if err != nil {
 		return nil, fmt.Errorf("node.json: %w", err)
-	}
-	doc, err := did.NewResolver().Resolve(ctx, cfg.DID)
-	if err != nil || len(doc.VerificationMethod) == 0 {
-		return nil, fmt.Errorf("node.json: the node's DID %q: %w", cfg.DID, err)
-	}
-	pub, err := doc.VerificationMethod[0].PublicKey()
-	if err != nil {
-		return nil, err
 	}
 	data, err := os.ReadFile(filepath.Join(dir, ledgerFile))
 	if errors.Is(err, os.ErrNotExist) {
@@ -588,4 +562,39 @@ func ReadLedger(ctx context.Context, dir string) ([]LedgerEntry, error) {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	return entries, nil
+}
+
+// readConfig reads node.json in dir.
+func readConfig(dir string) (config, error) {
+	var cfg config
+	raw, err := os.ReadFile(filepath.Join(dir, configFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return cfg, fmt.Errorf("%w in %s", ErrNotInitialized, dir)
+	}
+	if err != nil {
+		return cfg, err
+	}
+	if err := jsonstrict.Unmarshal(raw, &cfg, jsonstrict.Limits{MaxBytes: 1 << 20}); err != nil {
+		return cfg, fmt.Errorf("node.json: %w", err)
+	}
+	return cfg, nil
+}
+
+// keyResolver resolves node DIDs: did:key only, no network.
+var keyResolver = did.NewResolver()
+
+// PublicKey returns the public key of a node's DID, a did:key (read from the DID
+// itself: no network).
+func PublicKey(ctx context.Context, nodeDID string) (crypto.PublicKey, error) {
+	if !strings.HasPrefix(nodeDID, "did:key:") {
+		return nil, fmt.Errorf("the node DID %q is not a did:key", nodeDID)
+	}
+	doc, err := keyResolver.Resolve(ctx, nodeDID)
+	if err != nil {
+		return nil, err
+	}
+	if len(doc.VerificationMethod) == 0 {
+		return nil, fmt.Errorf("%s has no key", nodeDID)
+	}
+	return doc.VerificationMethod[0].PublicKey()
 }

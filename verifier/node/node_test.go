@@ -130,7 +130,7 @@ func TestBundleRefused(t *testing.T) {
 		}},
 		"not a JWS": {raw: func() []byte { return []byte("hello") }},
 		"empty":     {raw: func() []byte { return nil }},
-		"huge":      {raw: func() []byte { return bytes.Repeat([]byte("a"), maxBundle+1) }},
+		"huge":      {raw: func() []byte { return bytes.Repeat([]byte("a"), MaxBundleSize+1) }},
 		"unsigned":  {raw: func() []byte { p := bytes.Split(good, []byte(".")); return append(append(p[0], '.'), p[1]...) }},
 		"extra field": {raw: func() []byte {
 			return signRaw(c, strings.Replace(string(payloadOf(t, good)), `{"type"`, `{"admitAll":true,"type"`, 1))
@@ -399,7 +399,7 @@ func TestRefresh(t *testing.T) {
 	if !ok {
 		t.Fatalf("unsigned request: %q", auth)
 	}
-	if err := VerifyRequest(context.Background(), tok, n.DID(), "GET", srv.URL+"/nodes/"+url.PathEscape(hereID)+"/bundle", c.clock.now()); err != nil {
+	if _, err := VerifyRequest(context.Background(), tok, n.DID(), "GET", srv.URL+"/nodes/"+url.PathEscape(hereID)+"/bundle", c.clock.now()); err != nil {
 		t.Fatalf("request token: %v", err)
 	}
 

@@ -41,40 +41,49 @@ func RequestToken(key crypto.Signer, kid, method, u string, now time.Time) (stri
 }
 
 // VerifyRequest checks a node request token for the node whose DID is nodeDID: signed
-// by that DID's key, for this method and URL, made within five minutes of now.
-func VerifyRequest(ctx context.Context, token, nodeDID, method, u string, now time.Time) error {
+// by that DID's key, for this method and URL, made within five minutes of now. It
+// returns the node's public key, which also signs its ledger entries.
+func VerifyRequest(ctx context.Context, token, nodeDID, method, u string, now time.Time) (crypto.PublicKey, error) {
+	pub, err := verifyRequest(ctx, token, nodeDID, method, u, now)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNodeAuth, err)
+	}
+	return pub, nil
+}
+
+func verifyRequest(ctx context.Context, token, nodeDID, method, u string, now time.Time) (crypto.PublicKey, error) {
 	t, err := jose.ParseJWS([]byte(token))
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrNodeAuth, err)
+		return nil, err
 	}
 	if t.Typ != RequestTyp || nodeDID == "" || !strings.HasPrefix(t.Kid, nodeDID+"#") {
-		return fmt.Errorf("%w: not a request of this node", ErrNodeAuth)
+		return nil, errors.New("not a request of this node")
 	}
 	if !strings.HasPrefix(nodeDID, "did:key:") {
-		return fmt.Errorf("%w: node DIDs are did:key", ErrNodeAuth)
+		return nil, errors.New("node DIDs are did:key")
 	}
-	_, pub, err := did.NewResolver().ResolveVerificationMethod(ctx, t.Kid, did.Authentication)
+	_, pub, err := keyResolver.ResolveVerificationMethod(ctx, t.Kid, did.Authentication)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrNodeAuth, err)
+		return nil, err
 	}
 	if err := t.Verify(pub); err != nil {
-		return fmt.Errorf("%w: %w", ErrNodeAuth, err)
+		return nil, err
 	}
 	var claims map[string]any
 	if err := jsonstrict.Unmarshal(t.Payload, &claims, jsonstrict.Limits{MaxBytes: 4 << 10}); err != nil {
-		return fmt.Errorf("%w: %w", ErrNodeAuth, err)
+		return nil, err
 	}
 	c, err := jose.ReadClaims(claims)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrNodeAuth, err)
+		return nil, err
 	}
 	switch {
 	case claims["htm"] != method || claims["htu"] != u:
-		return fmt.Errorf("%w: made for another request", ErrNodeAuth)
+		return nil, errors.New("made for another request")
 	case c.IssuedAt.IsZero() || c.IssuedAt.After(now.Add(5*time.Minute)) || now.Sub(c.IssuedAt) > 5*time.Minute:
-		return fmt.Errorf("%w: not made now", ErrNodeAuth)
+		return nil, errors.New("not made now")
 	}
-	return nil
+	return pub, nil
 }
 
 // Client talks to the node's issuer service.
@@ -105,8 +114,8 @@ func checkService(s string) error {
 	return fmt.Errorf("the issuer service URL %q must be https", s)
 }
 
-// maxAnswer caps answers read from the issuer.
-const maxAnswer = 16 << 20
+// maxAnswer caps answers read from the issuer: a bundle is the largest.
+const maxAnswer = MaxBundleSize
 
 // do sends a request (signed by the node when n is not nil) and reads the answer.
 func (c Client) do(ctx context.Context, n *Node, method, u string, body []byte) ([]byte, error) {

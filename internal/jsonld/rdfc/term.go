@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/civitas-net/civitas/internal/clip"
 )
 
 // Sentinel errors. Every error returned by this package wraps one of them, or the
@@ -175,14 +177,4 @@ func (t *Term) check(pos byte) error {
 }
 
 // truncate shortens s for an error message.
-func truncate(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	i := max
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
-}
+func truncate(s string) string { return clip.String(s, 64) }

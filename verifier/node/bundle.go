@@ -155,7 +155,7 @@ const MaxBundleSize = 1 << 20
 // VerifyBundle checks a signed bundle: a compact JWS of BundleTyp, signed by a key of
 // the issuer's DID document in pinned (the document the node trusts), issued by that
 // issuer, for node nodeID, not expired at now, with a valid policy; and its status list
-// credentials verified as the issuer's. A bundle may carry a newer DID document for the
+// credentials verified as the issuer's, valid at the bundle's issue time. A bundle may carry a newer DID document for the
 // issuer (after a key rotation): it is adopted only because the bundle is signed with
 // a pinned key.
 func VerifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nodeID string, now time.Time) (*Bundle, error) {
@@ -221,7 +221,10 @@ func verifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nod
 			return nil, nil, fmt.Errorf("%w: a DID document is invalid", ErrBundle)
 		}
 	}
-	lists, err := b.lists(ctx, now)
+	// The status lists are a snapshot taken when the bundle was made: they must have
+	// been valid then. Their age since is the staleness policy's business, and a door
+	// whose clock is a few minutes behind the issuer's must not refuse them.
+	lists, err := b.lists(ctx, b.IssuedAt)
 	if err != nil {
 		return nil, nil, err
 	}

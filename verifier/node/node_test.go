@@ -423,3 +423,32 @@ func TestRefresh(t *testing.T) {
 		t.Fatal("the refreshed bundle was not kept")
 	}
 }
+
+// TestSlowClock sets a door up whose clock is three minutes behind the issuer's: the
+// bundle (which allows five minutes of skew) and its status lists, valid from a minute
+// before the bundle was made, are accepted, and members are admitted.
+func TestSlowClock(t *testing.T) {
+	c := newCommunity(t)
+	ada := c.member()
+	member, _ := c.issue(schemas.Membership, ada, nil)
+	bundle := c.sign(c.bundleFor(hereID))
+	behind := func() time.Time { return c.clock.now().Add(-3 * time.Minute) }
+	o := c.options()
+	o.Now = behind
+	n, err := Init(context.Background(), filepath.Join(t.TempDir(), "node"), bundle, c.doc, o)
+	if err != nil {
+		t.Fatalf("a door three minutes slow refused a fresh bundle: %v", err)
+	}
+	defer n.Close()
+	// The member's phone agrees with the door (skew between them is the policy's
+	// leeway, tested elsewhere).
+	ch, err := n.Challenge(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, err := ada.Present(context.Background(), [][]byte{member}, wallet.Request{Challenge: ch.Nonce, Audience: ch.Audience, Now: behind()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "member at a slow door", c.checkIn(n, vp), Admitted)
+}

@@ -160,11 +160,15 @@ const MaxBundleSize = 1 << 20
 // a pinned key.
 func VerifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nodeID string, now time.Time) (*Bundle, error) {
 	b, _, err := verifyBundle(ctx, compact, pinned, nodeID, now)
-	return b, err
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // verifyBundle is VerifyBundle, also returning the bundle's status lists as verified,
-// by URL, so that a node adopting the bundle does not verify them again.
+// by URL, so that a node adopting the bundle does not verify them again. An expired
+// bundle that passes every other check is returned with ErrBundleExpired.
 func verifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nodeID string, now time.Time) (*Bundle, map[string]*listSnapshot, error) {
 	if len(compact) > MaxBundleSize {
 		return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrBundle, MaxBundleSize)
@@ -202,8 +206,6 @@ func verifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nod
 		return nil, nil, fmt.Errorf("%w: issued by %s, not this node's issuer", ErrBundle, b.Issuer)
 	case b.Node.ID != nodeID:
 		return nil, nil, fmt.Errorf("%w: made for node %q, not %q", ErrBundle, b.Node.ID, nodeID)
-	case !now.Before(b.ExpiresAt):
-		return nil, nil, fmt.Errorf("%w: expired at %s; refresh it", ErrBundleExpired, b.ExpiresAt.UTC().Format(time.RFC3339))
 	case b.IssuedAt.After(now.Add(5 * time.Minute)):
 		return nil, nil, fmt.Errorf("%w: issued in the future (%s); check the clock", ErrBundle, b.IssuedAt.UTC().Format(time.RFC3339))
 	}
@@ -227,6 +229,11 @@ func verifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nod
 	lists, err := b.lists(ctx, b.IssuedAt)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !now.Before(b.ExpiresAt) {
+		// Everything else holds: the bundle comes back with the error, so that a door
+		// can keep it and say why it refuses.
+		return &b, lists, fmt.Errorf("%w: expired at %s; refresh it", ErrBundleExpired, b.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	return &b, lists, nil
 }

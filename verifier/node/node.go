@@ -279,13 +279,10 @@ func Open(dir string, o Options) (*Node, error) {
 // current. An expired bundle is kept (so the door can say why it refuses) and reported.
 func (n *Node) adopt(ctx context.Context, raw []byte) error {
 	b, lists, err := verifyBundle(ctx, raw, n.cfg.IssuerDocument, n.cfg.NodeID, n.now())
-	expired := errors.Is(err, ErrBundleExpired)
-	if expired {
-		// Everything else must hold at the bundle's own issue time; it is then kept,
-		// marked expired, so the door can say why it refuses.
-		b, lists, err = verifyAtIssue(ctx, raw, n.cfg)
-	}
-	if err != nil {
+	// An expired bundle that is otherwise good is kept, so the door can say why it
+	// refuses.
+	expired := errors.Is(err, ErrBundleExpired) && b != nil
+	if err != nil && !expired {
 		return err
 	}
 	if err := n.install(raw, b, lists, false); err != nil {
@@ -319,20 +316,6 @@ func (n *Node) install(raw []byte, b *Bundle, lists map[string]*listSnapshot, sa
 	return nil
 }
 
-// verifyAtIssue verifies a bundle at its own issue time (for an expired bundle).
-func verifyAtIssue(ctx context.Context, raw []byte, cfg config) (*Bundle, map[string]*listSnapshot, error) {
-	t, err := jose.ParseJWS(raw)
-	if err != nil {
-		return nil, nil, err
-	}
-	var head struct {
-		IssuedAt time.Time `json:"issuedAt"`
-	}
-	if err := json.Unmarshal(t.Payload, &head); err != nil {
-		return nil, nil, err
-	}
-	return verifyBundle(ctx, raw, cfg.IssuerDocument, cfg.NodeID, head.IssuedAt)
-}
 
 // Close releases the ledger.
 func (n *Node) Close() error { return n.ledger.Close() }

@@ -227,15 +227,19 @@ func verifyBundle(ctx context.Context, compact []byte, pinned *did.Document, nod
 	// been valid then. Their age since is the staleness policy's business, and a door
 	// whose clock is a few minutes behind the issuer's must not refuse them.
 	lists, err := b.lists(ctx, b.IssuedAt)
+	if now.Before(b.ExpiresAt) {
+		if err != nil {
+			return nil, nil, err
+		}
+		return &b, lists, nil
+	}
+	expired := fmt.Errorf("%w: expired at %s; refresh it", ErrBundleExpired, b.ExpiresAt.UTC().Format(time.RFC3339))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, expired // refreshing is what the door needs first
 	}
-	if !now.Before(b.ExpiresAt) {
-		// Everything else holds: the bundle comes back with the error, so that a door
-		// can keep it and say why it refuses.
-		return &b, lists, fmt.Errorf("%w: expired at %s; refresh it", ErrBundleExpired, b.ExpiresAt.UTC().Format(time.RFC3339))
-	}
-	return &b, lists, nil
+	// Everything else holds: the bundle comes back with the error, so that a door can
+	// keep it and say why it refuses.
+	return &b, lists, expired
 }
 
 // document returns the bundle's DID document for id.

@@ -316,7 +316,6 @@ func (n *Node) install(raw []byte, b *Bundle, lists map[string]*listSnapshot, sa
 	return nil
 }
 
-
 // Close releases the ledger.
 func (n *Node) Close() error { return n.ledger.Close() }
 
